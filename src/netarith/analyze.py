@@ -1,0 +1,257 @@
+"""Graph + input + convention -> Report: every layer's numbers, and the totals.
+
+Counting conventions (design.md): ``neurons`` are a layer's output elements per
+sample, and ``totals.neurons`` sums the weighted layers (conv, convT, linear),
+the papers' convention; ``totals.activations`` sums every layer's output, the
+input included. ``macs`` are multiply-accumulates of conv, convT and linear
+without bias (torchvision's ``_ops``); ``flops`` are ``2 * macs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .conventions import Convention, get_convention
+from .errors import NetarithError, ShapeError, SpecError, did_you_mean
+from .graph import Graph, Node
+from .ops.base import Context
+from .ops.input import Input
+from .receptive import RF, apply, input_rf, to_json
+from .shape import Shape
+from .trace import Trace
+
+if TYPE_CHECKING:
+    from .sources import Source
+
+__all__ = ["DTYPES", "LayerResult", "Report", "Totals", "analyze", "analyze_graph"]
+
+#: Bytes per element for the memory figures.
+DTYPES: dict[str, int] = {
+    "float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LayerResult:
+    """Everything computed for one layer."""
+
+    name: str
+    kind: str
+    inputs: tuple[str, ...]
+    shape: Shape
+    neurons: int
+    params: int
+    buffers: int
+    macs: int
+    flops: int
+    rf: RF | None
+    warnings: tuple[str, ...]
+    extras: Mapping[str, int]
+    node: Node = field(repr=False, compare=False)
+
+    @property
+    def weighted(self) -> bool:
+        return type(self.node.op).weighted
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "inputs": list(self.inputs),
+            "output_shape": list(self.shape.dims),
+            "neurons": self.neurons,
+            "params": self.params,
+            "buffers": self.buffers,
+            "macs": self.macs,
+            "flops": self.flops,
+            "receptive_field": to_json(self.rf),
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    params: int
+    trainable_params: int
+    buffers: int
+    neurons: int
+    activations: int
+    macs: int
+    flops: int
+    activation_bytes: int
+    param_bytes: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "params": self.params,
+            "trainable_params": self.trainable_params,
+            "buffers": self.buffers,
+            "neurons": self.neurons,
+            "activations": self.activations,
+            "macs": self.macs,
+            "flops": self.flops,
+            "activation_bytes": self.activation_bytes,
+            "param_bytes": self.param_bytes,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """The analysis of one network under one convention.
+
+    >>> r = analyze("3x227x227 | conv1: conv 96 k11 s4")
+    >>> r["conv1"].shape.dims, r["conv1"].neurons, r["conv1"].params, r["conv1"].macs
+    ((96, 55, 55), 290400, 34944, 105415200)
+    """
+
+    model: str
+    convention: Convention
+    inputs: tuple[Shape, ...]
+    layers: tuple[LayerResult, ...]
+    totals: Totals
+    graph: Graph = field(repr=False)
+    dtype: str = "float32"
+    _index: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {r.name: i for i, r in enumerate(self.layers)})
+
+    def __getitem__(self, name: str) -> LayerResult:
+        try:
+            return self.layers[self._index[name]]
+        except KeyError:
+            raise NetarithError(f"no layer named {name!r}{did_you_mean(name, self._index)}") from None
+
+    def __iter__(self) -> Iterator[LayerResult]:
+        return iter(self.layers)
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    @property
+    def input(self) -> Shape:
+        return self.inputs[0]
+
+    @property
+    def warnings(self) -> list[tuple[str, str]]:
+        """(layer, warning) pairs in layer order."""
+        return [(r.name, w) for r in self.layers for w in r.warnings]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of design.md (integers exact, shapes per sample)."""
+        return {
+            "model": self.model,
+            "convention": self.convention.name,
+            "input": list(self.input.dims) if len(self.inputs) == 1
+            else [list(s.dims) for s in self.inputs],
+            "layers": [r.to_dict() for r in self.layers],
+            "totals": self.totals.to_dict(),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        from .report.json import render
+
+        return render(self, indent=indent)
+
+    def _repr_html_(self) -> str:
+        from .report.markdown import render_html
+
+        return render_html(self)
+
+
+def analyze(
+    source: Source,
+    input: str | Shape | Sequence[int] | None = None,
+    convention: str | Convention | None = None,
+    dtype: str = "float32",
+) -> Report:
+    """Analyse a network: notation text, a file path, a zoo name, or a Graph.
+
+    ``convention`` None means the source's own (a ``convention`` line), else pytorch.
+
+    >>> analyze("3x224x224 | conv 96 k11 s4").layers[1].shape.dims
+    (96, 54, 54)
+    >>> analyze("3x224x224 | conv 96 k11 s4", convention="cuda-convnet").layers[1].shape.dims
+    (96, 55, 55)
+    """
+    from .sources import load
+
+    graph = load(source)
+    if input is not None:
+        graph = graph.with_input(input)
+    return analyze_graph(graph, convention=convention, dtype=dtype)
+
+
+def analyze_graph(
+    graph: Graph,
+    convention: str | Convention | None = None,
+    dtype: str = "float32",
+    *,
+    trace_layer: str | None = None,
+    trace: Trace | None = None,
+) -> Report:
+    """The analysis proper (``analyze`` resolves the source first)."""
+    conv = get_convention(convention if convention is not None else graph.convention)
+    if dtype not in DTYPES:
+        raise SpecError(f"unknown dtype {dtype!r}{did_you_mean(dtype, DTYPES)} (one of: {', '.join(DTYPES)})")
+    if not graph.inputs:
+        raise NetarithError("the network has no input: add a line like 'input 3x224x224'")
+    quiet = Context(conv)
+    traced = Context(conv, trace)
+    shapes: dict[str, Shape] = {}
+    fields: dict[str, RF | None] = {}
+    results: list[LayerResult] = []
+    append = results.append
+    for node in graph.nodes:
+        op = node.op
+        ctx = traced if node.name == trace_layer else quiet
+        ins = [shapes[name] for name in node.inputs]
+        try:
+            out = op.infer(ins, ctx)
+        except ShapeError as exc:
+            where = f"line {node.line}: " if node.line else ""
+            got = ", ".join(str(s) for s in ins)
+            raise ShapeError(f"{where}{node.name}: {exc}" + (f" [input {got}]" if got else "")) from None
+        shape = out.shape
+        shapes[node.name] = shape
+        if isinstance(op, Input):
+            rf: RF | None = input_rf(shape.rank)
+            note = None
+        else:
+            rf, note = apply(out.rf, [fields[n] for n in node.inputs],
+                             [s.dims for s in ins], shape.dims)
+        fields[node.name] = rf
+        warnings = out.warnings if note is None else (*out.warnings, note)
+        append(LayerResult(
+            node.name, op.kind, node.inputs, shape, shape.numel, out.params, out.buffers,
+            out.macs, 2 * out.macs, rf, warnings, out.extras, node,
+        ))
+    return Report(
+        model=graph.name or "network",
+        convention=conv,
+        inputs=tuple(n.op.shape for n in graph.inputs),  # type: ignore[attr-defined]
+        layers=tuple(results),
+        totals=_totals(results, DTYPES[dtype]),
+        graph=graph,
+        dtype=dtype,
+    )
+
+
+def _totals(results: list[LayerResult], nbytes: int) -> Totals:
+    params = sum(r.params for r in results)
+    activations = sum(r.neurons for r in results)
+    macs = sum(r.macs for r in results)
+    return Totals(
+        params=params,
+        trainable_params=params,
+        buffers=sum(r.buffers for r in results),
+        neurons=sum(r.neurons for r in results if type(r.node.op).weighted),
+        activations=activations,
+        macs=macs,
+        flops=2 * macs,
+        activation_bytes=activations * nbytes,
+        param_bytes=params * nbytes,
+    )
+

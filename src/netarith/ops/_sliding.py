@@ -1,0 +1,185 @@
+"""Sliding windows on every spatial axis: what convolution and pooling share.
+
+Resolves 'same'/'valid' into explicit padding under the active convention,
+counts the windows per axis (``arith.window_count``), refuses windows that do not
+fit, and words the warnings about what the rounding lost or invented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..arith import same_padding, window_count
+from ..conventions import Clip, Rounding
+from ..errors import ShapeError
+from ..receptive import Windows
+from ..shape import Shape
+from .base import Context, Padding, expand, expand_padding
+
+__all__ = ["Slide", "slide", "axis_phrase", "pixels"]
+
+_NOUNS = {"L": "sample", "D": "frame", "H": "row", "W": "column"}
+
+
+@dataclass(frozen=True, slots=True)
+class Slide:
+    """The result of sliding a window over each spatial axis."""
+
+    out: tuple[int, ...]
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    pads: tuple[tuple[int, int], ...]  # explicit (before, after), 'same' resolved
+    overhang: tuple[int, ...]  # implicit end padding added by rounding up
+    warnings: tuple[str, ...]
+
+    @property
+    def k_eff(self) -> tuple[int, ...]:
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
+
+    @property
+    def rf(self) -> Windows:
+        return Windows(tuple((ke, s, p[0]) for ke, s, p in zip(self.k_eff, self.stride, self.pads)))
+
+
+def slide(
+    kind: str,
+    x: Shape,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: Padding,
+    dilation: tuple[int, ...],
+    rounding: Rounding,
+    clip: Clip,
+    ctx: Context,
+    *,
+    same_style: str,
+    why_rounding: str,
+) -> Slide:
+    """Slide a window over ``x``; raise ShapeError where it does not fit."""
+    rank = x.rank
+    if rank < 1:
+        raise ShapeError(
+            f"{kind} needs spatial axes, but its input {x} is a vector; "
+            f"write the input as channels x size (e.g. 1x{x.channels})"
+        )
+    k = expand(kind, "kernel", kernel, rank)
+    s = expand(kind, "stride", stride, rank)
+    d = expand(kind, "dilation", dilation, rank)
+    sizes = x.spatial
+    axes = x.axis_names()
+    if padding == "valid":
+        pads: tuple[tuple[int, int], ...] = ((0, 0),) * rank
+    elif padding == "same":
+        if same_style != "tensorflow" and any(v != 1 for v in s):
+            raise ShapeError(
+                f"padding 'same' is not supported for strided {kind} in PyTorch "
+                f"(stride {'x'.join(map(str, s))}); write the padding out, "
+                "or use --convention tensorflow, where 'same' gives ceil(i/s)"
+            )
+        pads = tuple(same_padding(i, kk, ss, dd, same_style) for i, kk, ss, dd in zip(sizes, k, s, d))
+        if ctx.trace is not None:
+            for axis, (pb, pa) in zip(axes, pads):
+                ctx.trace.note(
+                    axis,
+                    f"'same' padding under {ctx.convention.name}: {pb} before, {pa} after"
+                    + (" (the odd pixel goes at the end)" if pb != pa else ""),
+                )
+    else:
+        pads = expand_padding(kind, padding, rank)  # type: ignore[arg-type]
+    k_eff = tuple(dd * (kk - 1) + 1 for kk, dd in zip(k, d))
+    if any(i + pb + pa < ke for i, (pb, pa), ke in zip(sizes, pads, k_eff)):
+        raise ShapeError(_too_big(kind, k, d, k_eff, sizes, pads))
+    outs = []
+    lost: dict[str, int] = {}
+    overhangs: dict[str, int] = {}
+    remainders: dict[str, tuple[int, int]] = {}
+    for axis, i, kk, ss, (pb, pa), dd in zip(axes, sizes, k, s, pads, d):
+        count = window_count(i, kk, ss, pb, pa, dd, rounding, clip, trace=ctx.trace, axis=axis)
+        if count.out < 1:
+            raise ShapeError(
+                f"output size is too small: {axis} = {count.out} for input {x} "
+                f"(kernel {kk}, stride {ss}, padding {pb}+{pa})"
+            )
+        outs.append(count.out)
+        if count.lost:
+            lost[axis] = count.lost
+            remainders[axis] = (count.span, ss)
+        if count.overhang:
+            overhangs[axis] = count.overhang
+    warnings = []
+    if lost:
+        warnings.append(_lost_warning(kind, lost, remainders, sizes, axes))
+    if overhangs:
+        warnings.append(
+            f"the last {kind} window hangs {pixels(overhangs)} past the end of the input "
+            f"({why_rounding}): an implicit padding at the end"
+        )
+    return Slide(tuple(outs), k, s, d, pads, tuple(overhangs.get(a, 0) for a in axes), tuple(warnings))
+
+
+def _too_big(kind: str, k: tuple[int, ...], d: tuple[int, ...], k_eff: tuple[int, ...],
+             sizes: tuple[int, ...], pads: tuple[tuple[int, int], ...]) -> str:
+    padded = "x".join(str(i + pb + pa) for i, (pb, pa) in zip(sizes, pads))
+    what = f"kernel {'x'.join(map(str, k))}"
+    if any(v != 1 for v in d):
+        what = f"dilated kernel {'x'.join(map(str, k_eff))} ({what}, dilation {'x'.join(map(str, d))})"
+    pad_note = ""
+    if any(pb or pa for pb, pa in pads):
+        pad_note = f" (input {'x'.join(map(str, sizes))} with its padding)"
+    return (
+        f"{what} is larger than the padded input {padded}{pad_note}; "
+        f"{kind} needs at least {'x'.join(str(max(ke - pb - pa, 1)) for ke, (pb, pa) in zip(k_eff, pads))} "
+        "here: use a larger input, more padding or a smaller kernel"
+    )
+
+
+def axis_phrase(amounts: dict[str, int]) -> str:
+    """'1 row and column', '2 columns', '1 row and 2 columns'."""
+    nouns = [_NOUNS.get(a, f"{a} position") for a in amounts]
+    values = list(amounts.values())
+    if len(set(values)) == 1:
+        n = values[0]
+        names = [noun + ("s" if n != 1 and len(nouns) == 1 else "") for noun in nouns]
+        return f"{n} {_join(names)}"
+    parts = [f"{v} {noun}{'s' if v != 1 else ''}" for noun, v in zip(nouns, values)]
+    return _join(parts)
+
+
+def pixels(amounts: dict[str, int]) -> str:
+    """'3 pixels (H and W)', '2 pixels (H) and 1 pixel (W)'."""
+    values = list(amounts.values())
+    if len(set(values)) == 1:
+        n = values[0]
+        return f"{n} pixel{'s' if n != 1 else ''} ({_join(list(amounts))})"
+    return _join([f"{v} pixel{'s' if v != 1 else ''} ({a})" for a, v in amounts.items()])
+
+
+def _join(parts: list[str]) -> str:
+    if len(parts) == 1:
+        return parts[0]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _lost_warning(kind: str, lost: dict[str, int], remainders: dict[str, tuple[int, int]],
+                  sizes: tuple[int, ...], axes: tuple[str, ...]) -> str:
+    by_axis = dict(zip(axes, sizes))
+    rems = {a: span % s for a, (span, s) in remainders.items()}
+    more = {a: remainders[a][1] - r for a, r in rems.items()}
+    upper = {a: by_axis[a] + m for a, m in more.items()}
+    lower = {a: by_axis[a] - r for a, r in rems.items()}
+    facts = {
+        f"{span} = input + padding - kernel is not a multiple of the stride {s}"
+        for span, s in remainders.values()
+    }
+    verb = "never reaches" if len(lost) == 1 and sum(lost.values()) == 1 else "never reach"
+    return (
+        f"the last {axis_phrase(lost)} of the input {verb} a {kind} window "
+        f"({'; '.join(sorted(facts))}); "
+        f"an input of {_sizes(upper, by_axis)} (or {pixels(more)} more padding) "
+        f"or of {_sizes(lower, by_axis)} would use every pixel"
+    )
+
+
+def _sizes(changed: dict[str, int], by_axis: dict[str, int]) -> str:
+    return "x".join(str(changed.get(a, v)) for a, v in by_axis.items())

@@ -1,0 +1,283 @@
+"""What every layer kind shares: its arguments, its result, and the registry.
+
+A layer kind is a frozen dataclass that subclasses :class:`Op` and is decorated
+with :func:`register`. Its fields are its arguments, each declared with
+:func:`arg`, which tells the notation how to read and write it (``k3`` or
+``kernel=3``) and the constructor how to validate it. Its :meth:`Op.infer` turns
+input shapes into an :class:`Out`: output shape, parameters, buffers, MACs,
+labelled extra operation counts, warnings, and a receptive-field rule. Its
+:meth:`Op.torch` says how to build the same layer in PyTorch.
+
+Adding a kind is one new class in the file of its family; the parser, printer,
+analysis, reports and exporter find it through the registry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, ClassVar, TypeVar
+
+from ..conventions import Convention
+from ..errors import NetarithError, ShapeError, SpecError, did_you_mean
+from ..receptive import ELEMENTWISE, RFRule
+from ..shape import Shape
+from ..trace import Trace
+
+__all__ = [
+    "ArgSpec",
+    "Context",
+    "Op",
+    "Out",
+    "Padding",
+    "REGISTRY",
+    "TorchEmit",
+    "arg",
+    "expand",
+    "get_op",
+    "register",
+]
+
+Padding = str | tuple[tuple[int, int], ...]  # 'same' | 'valid' | ((before, after), ...)
+
+_MISSING: Any = dataclasses.MISSING
+
+
+@dataclass(frozen=True, slots=True)
+class ArgSpec:
+    """How one argument is written and what values it accepts.
+
+    ``kind`` is one of: ``int`` (>= ``min``), ``float``, ``ratios`` (exact
+    fractions, ``2`` or ``1.5x2``), ``sizes`` (``3`` or ``3x1``), ``ints``
+    (a list, may be negative: ``0 2 3 1`` or ``64x-1``), ``padding``, ``bool``,
+    ``choice``, ``shape``.
+    """
+
+    kind: str
+    short: str | None = None
+    positional: bool = False
+    flags: tuple[tuple[str, Any], ...] = ()
+    aliases: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    min: int = 1
+    help: str = ""
+
+
+def arg(
+    kind: str,
+    default: Any = _MISSING,
+    *,
+    short: str | None = None,
+    positional: bool = False,
+    flags: Mapping[str, Any] | None = None,
+    aliases: Sequence[str] = (),
+    choices: Sequence[str] = (),
+    min: int = 1,
+    help: str = "",
+) -> Any:
+    """Declare a layer argument (a dataclass field with its notation)."""
+    spec = ArgSpec(
+        kind,
+        short,
+        positional,
+        tuple((flags or {}).items()),
+        tuple(aliases),
+        tuple(choices),
+        min,
+        help,
+    )
+    return field(default=default, metadata={"arg": spec})
+
+
+@dataclass(frozen=True, slots=True)
+class TorchEmit:
+    """PyTorch code for one layer: a module constructor (or None) and a call.
+
+    ``call`` is a format string: ``{m}`` is the module, ``{0}``, ``{1}``... the
+    inputs, ``{all}`` all inputs as a list.
+    """
+
+    module: str | None
+    call: str = "{m}({0})"
+
+
+_EMPTY: Mapping[str, int] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Out:
+    """What one layer computes from its inputs' shapes."""
+
+    shape: Shape
+    params: int = 0
+    buffers: int = 0
+    macs: int = 0
+    extras: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+    warnings: tuple[str, ...] = ()
+    rf: RFRule = ELEMENTWISE
+
+
+@dataclass(slots=True)
+class Context:
+    """What an op needs besides its inputs: the convention, an optional trace."""
+
+    convention: Convention
+    trace: Trace | None = None
+
+
+class Op:
+    """Base of all layer kinds. Subclasses are frozen, keyword-only dataclasses."""
+
+    __slots__ = ()
+
+    kind: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    family: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    #: (min, max) number of inputs; max None means any number.
+    arity: ClassVar[tuple[int, int | None]] = (1, 1)
+    #: computes weighted sums of its inputs: counted in totals.neurons (the papers' "neurons").
+    weighted: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        for f, spec in arg_fields(type(self)):
+            _check_value(self.kind, f.name, spec, getattr(self, f.name))
+        self.check()
+
+    def check(self) -> None:
+        """Rules that involve several arguments; raise SpecError."""
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        raise NotImplementedError
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        """How to build this layer in PyTorch (used by ``to_torch``)."""
+        raise SpecError(f"{self.kind}: no PyTorch equivalent")
+
+    def replace(self, **changes: Any) -> Op:
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+_arg_cache: dict[type, tuple[tuple[dataclasses.Field[Any], ArgSpec], ...]] = {}
+
+
+def arg_fields(cls: type) -> tuple[tuple[dataclasses.Field[Any], ArgSpec], ...]:
+    """The (field, ArgSpec) pairs of an op class, in declaration order."""
+    cached = _arg_cache.get(cls)
+    if cached is None:
+        cached = tuple(
+            (f, f.metadata["arg"]) for f in dataclasses.fields(cls) if "arg" in f.metadata
+        )
+        _arg_cache[cls] = cached
+    return cached
+
+
+def _check_value(kind: str, name: str, spec: ArgSpec, value: Any) -> None:
+    """attrs-style validation: the message names the field, the rule and the value."""
+    if value is None:
+        return
+    where = f"{kind}: '{name}'"
+    k = spec.kind
+    if k == "int":
+        if type(value) is not int:
+            raise SpecError(f"{where} must be an integer: {value!r}")
+        if value < spec.min:
+            raise SpecError(f"{where} must be >= {spec.min}: {value}")
+    elif k == "sizes":
+        if not isinstance(value, tuple) or not value or any(type(v) is not int for v in value):
+            raise SpecError(f"{where} must be one or more integers: {value!r}")
+        for v in value:
+            if v < spec.min:
+                raise SpecError(f"{where} must be >= {spec.min}: {_fmt_sizes(value)}")
+    elif k == "padding":
+        if isinstance(value, str):
+            if value not in ("same", "valid"):
+                raise SpecError(f"{where} must be 'same', 'valid' or sizes: {value!r}")
+        else:
+            ok = isinstance(value, tuple) and value and all(
+                isinstance(p, tuple) and len(p) == 2 and all(type(x) is int for x in p)
+                for p in value
+            )
+            if not ok:
+                raise SpecError(f"{where} must be (before, after) pairs: {value!r}")
+            if any(x < spec.min for p in value for x in p):
+                raise SpecError(f"{where} must be >= {spec.min}: {value!r}")
+    elif k in ("float", "ratio"):
+        if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
+            raise SpecError(f"{where} must be a number: {value!r}")
+        if not math.isfinite(float(value)):
+            raise SpecError(f"{where} must be finite: {value!r}")
+    elif k == "bool":
+        if not isinstance(value, bool):
+            raise SpecError(f"{where} must be true or false: {value!r}")
+    elif k == "choice":
+        if value not in spec.choices:
+            raise SpecError(
+                f"{where} must be one of {', '.join(spec.choices)}: {value!r}"
+                f"{did_you_mean(str(value), spec.choices)}"
+            )
+    elif k == "ratios":
+        if not isinstance(value, tuple) or not value or any(
+            isinstance(v, bool) or not isinstance(v, (int, Fraction)) or v <= 0 for v in value
+        ):
+            raise SpecError(f"{where} must be positive numbers: {value!r}")
+    elif k == "ints":
+        if not isinstance(value, tuple) or any(type(v) is not int for v in value):
+            raise SpecError(f"{where} must be integers: {value!r}")
+    elif k == "shape":
+        if not isinstance(value, Shape):
+            raise SpecError(f"{where} must be a shape: {value!r}")
+
+
+def _fmt_sizes(value: tuple[int, ...]) -> str:
+    return "x".join(str(v) for v in value)
+
+
+def expand(kind: str, name: str, value: tuple[int, ...], rank: int) -> tuple[int, ...]:
+    """Broadcast a per-axis argument (``k3`` or ``k3x1``) to ``rank`` spatial axes."""
+    if len(value) == rank:
+        return value
+    if len(value) == 1:
+        return value * rank
+    raise ShapeError(
+        f"{kind} '{name}' has {len(value)} values ({_fmt_sizes(value)}) "
+        f"but the input has {rank} spatial axes"
+    )
+
+
+def expand_padding(kind: str, value: tuple[tuple[int, int], ...], rank: int) -> tuple[tuple[int, int], ...]:
+    if len(value) == rank:
+        return value
+    if len(value) == 1:
+        return value * rank
+    raise ShapeError(
+        f"{kind} 'padding' has {len(value)} axes but the input has {rank} spatial axes"
+    )
+
+
+REGISTRY: dict[str, type[Op]] = {}
+KINDS: dict[str, type[Op]] = {}  # canonical kinds only
+
+_O = TypeVar("_O", bound=type[Op])
+
+
+def register(cls: _O) -> _O:
+    """Class decorator: make a layer kind known to the notation and the analysis."""
+    for name in (cls.kind, *cls.aliases):
+        if name in REGISTRY and REGISTRY[name] is not cls:
+            raise NetarithError(f"layer kind {name!r} is registered twice")
+        REGISTRY[name] = cls
+    KINDS[cls.kind] = cls
+    return cls
+
+
+def get_op(kind: str) -> type[Op]:
+    """The class of a layer kind, with a suggestion when it is unknown."""
+    cls = REGISTRY.get(kind) or REGISTRY.get(kind.lower())
+    if cls is None:
+        raise SpecError(f"unknown kind {kind!r}{did_you_mean(kind.lower(), REGISTRY)}")
+    return cls
+

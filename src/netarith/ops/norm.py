@@ -1,0 +1,196 @@
+"""Normalisation: ``bn``, ``gn``, ``ln``, ``instancenorm``, ``lrn``.
+
+Parameters versus buffers as PyTorch counts them (conv-arithmetic.md section 3):
+BatchNorm has ``2C`` parameters (weight, bias) and ``2C + 1`` buffer elements
+(running mean, running variance, the 0-dim ``num_batches_tracked``); GroupNorm
+``2C``; LayerNorm ``2 * prod(normalized shape)`` (half without bias);
+InstanceNorm none unless ``affine``; LRN none.
+
+Extra recorded for the counting presets: ``norm`` (elements normalised).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..errors import ShapeError, SpecError
+from ..shape import Shape
+from .base import Context, Op, Out, TorchEmit, arg, register
+
+__all__ = ["BatchNorm", "GroupNorm", "LayerNorm", "InstanceNorm", "LRN"]
+
+
+def _norm_dim(x: Shape) -> int:
+    """BatchNorm1d/2d/3d by rank: a vector and 1d maps share BatchNorm1d."""
+    return max(1, x.rank)
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BatchNorm(Op):
+    """Batch normalisation over channels. ``bn``, ``bn noaffine``, ``bn eps=0.001``."""
+
+    kind = "bn"
+    aliases = ("batchnorm", "batchnorm1d", "batchnorm2d", "batchnorm3d", "batch_norm")
+    family = "norm"
+    summary = "batch normalisation"
+
+    affine: bool = arg("bool", True, flags={"noaffine": False}, help="learn scale and shift")
+    stats: bool = arg("bool", True, flags={"nostats": False}, aliases=("track_running_stats",),
+                      help="keep running statistics (buffers)")
+    eps: float = arg("float", 1e-5)
+    momentum: float = arg("float", 0.1)
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        c = x.channels
+        params = 2 * c if self.affine else 0
+        buffers = 2 * c + 1 if self.stats else 0
+        if ctx.trace is not None:
+            ctx.trace.step("params", "2 * C (weight, bias)" if self.affine else "0 (no affine)",
+                           f"2 * {c}" if self.affine else "0", params)
+            ctx.trace.step("buffers", "2 * C + 1 (running mean, variance, batch count)",
+                           f"2 * {c} + 1" if self.stats else "0", buffers)
+        return Out(x, params=params, buffers=buffers, extras={"norm": x.numel})
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        x = ins[0]
+        return TorchEmit(
+            f"nn.BatchNorm{_norm_dim(x)}d({x.channels}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, track_running_stats={self.stats})"
+        )
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GroupNorm(Op):
+    """Group normalisation. ``gn 32``."""
+
+    kind = "gn"
+    aliases = ("groupnorm", "group_norm")
+    family = "norm"
+    summary = "group normalisation"
+
+    groups: int = arg("int", positional=True, aliases=("num_groups",))
+    affine: bool = arg("bool", True, flags={"noaffine": False})
+    eps: float = arg("float", 1e-5)
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        if x.channels % self.groups:
+            raise ShapeError(f"{self.groups} groups do not divide the {x.channels} channels")
+        return Out(x, params=2 * x.channels if self.affine else 0, extras={"norm": x.numel})
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        x = ins[0]
+        return TorchEmit(f"nn.GroupNorm({self.groups}, {x.channels}, eps={self.eps}, affine={self.affine})")
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LayerNorm(Op):
+    """Layer normalisation over the last ``dims`` axes (``ln``, ``ln 3``), or over the
+    channels at each position (``ln channels``, torchvision's LayerNorm2d)."""
+
+    kind = "ln"
+    aliases = ("layernorm", "layer_norm")
+    family = "norm"
+    summary = "layer normalisation"
+
+    dims: int = arg("int", 1, positional=True, help="how many trailing axes are normalised")
+    channels: bool = arg("bool", False, flags={"channels": True},
+                         help="normalise over the channel axis at each position")
+    affine: bool = arg("bool", True, flags={"noaffine": False})
+    bias: bool = arg("bool", True, flags={"nobias": False})
+    eps: float = arg("float", 1e-5)
+
+    def check(self) -> None:
+        if self.channels and self.dims != 1:
+            raise SpecError("ln: 'channels' normalises one axis; drop the count")
+
+    def _normalized(self, x: Shape) -> tuple[int, ...]:
+        if self.channels:
+            return (x.channels,)
+        if self.dims > len(x.dims):
+            raise ShapeError(f"cannot normalise the last {self.dims} axes of {x}")
+        return x.dims[len(x.dims) - self.dims:]
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        size = math.prod(self._normalized(x))
+        params = 0
+        if self.affine:
+            params = 2 * size if self.bias else size
+        return Out(x, params=params, extras={"norm": x.numel})
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        x = ins[0]
+        shape = self._normalized(x)
+        module = (
+            f"nn.LayerNorm({list(shape)}, eps={self.eps}, elementwise_affine={self.affine}, "
+            f"bias={self.bias})"
+        )
+        if self.channels:
+            return TorchEmit(module, "{m}({0}.movedim(1, -1)).movedim(-1, 1)")
+        return TorchEmit(module)
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class InstanceNorm(Op):
+    """Instance normalisation. ``instancenorm``, ``instancenorm affine``."""
+
+    kind = "instancenorm"
+    aliases = ("inorm", "instance_norm", "instancenorm2d")
+    family = "norm"
+    summary = "instance normalisation"
+
+    affine: bool = arg("bool", False, flags={"affine": True})
+    stats: bool = arg("bool", False, flags={"stats": True}, aliases=("track_running_stats",))
+    eps: float = arg("float", 1e-5)
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        if x.rank < 1:
+            raise ShapeError(f"instancenorm needs spatial axes; its input {x} is a vector")
+        c = x.channels
+        return Out(
+            x,
+            params=2 * c if self.affine else 0,
+            buffers=2 * c + 1 if self.stats else 0,
+            extras={"norm": x.numel},
+        )
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        x = ins[0]
+        return TorchEmit(
+            f"nn.InstanceNorm{x.rank}d({x.channels}, eps={self.eps}, affine={self.affine}, "
+            f"track_running_stats={self.stats})"
+        )
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LRN(Op):
+    """Local response normalisation across channels. ``lrn 5`` (AlexNet: k=2, alpha=1e-4, beta=0.75)."""
+
+    kind = "lrn"
+    aliases = ("localresponsenorm", "local_response_norm", "norm")
+    family = "norm"
+    summary = "local response normalisation"
+
+    size: int = arg("int", positional=True, aliases=("local_size",))
+    alpha: float = arg("float", 1e-4)
+    beta: float = arg("float", 0.75)
+    k: float = arg("float", 1.0)
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        return Out(x, extras={"norm": x.numel})
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        return TorchEmit(
+            f"nn.LocalResponseNorm({self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k})"
+        )

@@ -1,0 +1,267 @@
+"""Pooling: ``maxpool``, ``avgpool``, adaptive and global pooling.
+
+Output sizes follow the active convention (see ``conventions.py``): PyTorch's
+``ceil`` mode keeps a last window only if it starts inside the input or the left
+padding; Caffe rounds up by default and clips only with padding; cuda-convnet
+rounds up without a clip. Pooling has no parameters. Padding limits: PyTorch
+``p <= k // 2`` on the undilated kernel (torch 2.13 ``pool2d_shape_check``),
+Caffe ``p < k``.
+
+Extras recorded for the counting presets: ``pool_in`` (input elements),
+``pool_window`` (output elements times the window area).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..arith import adaptive_max_bin
+from ..errors import ShapeError
+from ..receptive import Windows
+from ..shape import Shape
+from ._sliding import Slide, slide
+from ._torchcode import pad_module, symmetric, tup
+from .base import Context, Op, Out, Padding, TorchEmit, arg, expand, expand_padding, register
+
+__all__ = ["MaxPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "GlobalAvgPool", "GlobalMaxPool"]
+
+
+class _Pool(Op):
+    """What max and average pooling share."""
+
+    __slots__ = ()
+    family = "pool"
+    _torch_name = ""
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...] | None
+    padding: Padding
+    rounding: str | None
+
+    def _dilation(self) -> tuple[int, ...]:
+        return (1,)
+
+    def _slide(self, x: Shape, ctx: Context) -> Slide:
+        conv = ctx.convention
+        rounding = self.rounding or conv.pool_rounding
+        if self.padding == "same" and conv.same != "tensorflow":
+            raise ShapeError(
+                f"{self.kind}: 'same' padding for pooling exists only in TensorFlow; "
+                "use --convention tensorflow or write the padding out"
+            )
+        self._check_padding_limit(x, ctx)
+        why = "ceil mode" if self.rounding == "ceil" else f"{conv.name} rounds pooling up"
+        return slide(
+            self.kind, x, self.kernel, self.stride or self.kernel, self.padding, self._dilation(),
+            rounding, conv.pool_clip, ctx,  # type: ignore[arg-type]
+            same_style=conv.same, why_rounding=why,
+        )
+
+    def _check_padding_limit(self, x: Shape, ctx: Context) -> None:
+        if isinstance(self.padding, str) or x.rank < 1:
+            return
+        limit = ctx.convention.pool_pad_limit
+        k = expand(self.kind, "kernel", self.kernel, x.rank)
+        pads = expand_padding(self.kind, self.padding, x.rank)
+        for kk, (pb, pa) in zip(k, pads):
+            p = max(pb, pa)
+            if limit == "pytorch" and p > kk // 2:
+                raise ShapeError(
+                    f"padding {p} must be at most half the kernel {kk} in PyTorch "
+                    f"(p <= k // 2 = {kk // 2})"
+                )
+            if limit == "caffe" and p >= kk:
+                raise ShapeError(f"padding {p} must be smaller than the kernel {kk} in Caffe")
+
+    def _out(self, x: Shape, sl: Slide) -> Out:
+        out = x.with_spatial(sl.out)
+        window = math.prod(sl.kernel)
+        return Out(
+            out,
+            extras={"pool_in": x.numel, "pool_window": out.numel * window},
+            warnings=sl.warnings,
+            rf=sl.rf,
+        )
+
+    def _torch(self, x: Shape, sl: Slide, ctx: Context, extra: str, pad_value: str) -> TorchEmit:
+        conv = ctx.convention
+        n = x.rank
+        ceil = (self.rounding or conv.pool_rounding) == "ceil"
+        pads = sl.pads
+        head = f"nn.{self._torch_name}{n}d(kernel_size={tup(sl.kernel)}, stride={tup(sl.stride)}"
+        native = symmetric(pads) and (not ceil or conv.pool_clip == "pytorch")
+        if native:
+            return TorchEmit(
+                f"{head}, padding={tup([p for p, _ in pads])}{extra}, ceil_mode={ceil})"
+            )
+        # Conventions PyTorch lacks: pad explicitly (with the overhang) and floor.
+        full = tuple((pb, pa + o) for (pb, pa), o in zip(pads, sl.overhang))
+        return TorchEmit(
+            f"nn.Sequential({pad_module(full, 'constant', pad_value)}, "
+            f"{head}, padding=0{extra}))"
+        )
+
+
+_ROUNDING = {"ceil": "ceil", "floor": "floor"}
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MaxPool(_Pool):
+    """Max pooling. ``maxpool k3 s2``, ``maxpool 2``, ``maxpool k3 s2 p1 ceil``."""
+
+    kind = "maxpool"
+    aliases = ("max_pool", "maxpool1d", "maxpool2d", "maxpool3d", "pool")
+    summary = "max pooling"
+    _torch_name = "MaxPool"
+
+    kernel: tuple[int, ...] = arg("sizes", short="k", positional=True, aliases=("kernel_size",))
+    stride: tuple[int, ...] | None = arg("sizes", None, short="s", help="stride (default: kernel)")
+    padding: Padding = arg("padding", ((0, 0),), short="p", min=0,
+                           flags={"same": "same", "valid": "valid"})
+    dilation: tuple[int, ...] = arg("sizes", (1,), short="d")
+    rounding: str | None = arg("choice", None, choices=("floor", "ceil"), flags=_ROUNDING,
+                               help="ceil or floor; default: the convention's")
+
+    def _dilation(self) -> tuple[int, ...]:
+        return self.dilation
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        return self._out(ins[0], self._slide(ins[0], ctx))
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        x = ins[0]
+        sl = self._slide(x, ctx)
+        return self._torch(x, sl, ctx, f", dilation={tup(sl.dilation)}", "float('-inf')")
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AvgPool(_Pool):
+    """Average pooling. ``avgpool k2``, ``avgpool k3 s1 p1 count_include_pad=false``."""
+
+    kind = "avgpool"
+    aliases = ("avg_pool", "avgpool1d", "avgpool2d", "avgpool3d", "ave_pool")
+    summary = "average pooling"
+    _torch_name = "AvgPool"
+
+    kernel: tuple[int, ...] = arg("sizes", short="k", positional=True, aliases=("kernel_size",))
+    stride: tuple[int, ...] | None = arg("sizes", None, short="s", help="stride (default: kernel)")
+    padding: Padding = arg("padding", ((0, 0),), short="p", min=0,
+                           flags={"same": "same", "valid": "valid"})
+    rounding: str | None = arg("choice", None, choices=("floor", "ceil"), flags=_ROUNDING)
+    count_include_pad: bool = arg("bool", True, help="padding counts in the divisor")
+    divisor: int | None = arg("int", None, aliases=("divisor_override",))
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        return self._out(ins[0], self._slide(ins[0], ctx))
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        x = ins[0]
+        sl = self._slide(x, ctx)
+        extra = f", count_include_pad={self.count_include_pad}"
+        if self.divisor is not None and x.rank > 1:
+            extra += f", divisor_override={self.divisor}"
+        return self._torch(x, sl, ctx, extra, "0.0")
+
+
+class _Adaptive(Op):
+    __slots__ = ()
+    family = "pool"
+    _torch_name = ""
+    size: tuple[int, ...]
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        if x.rank < 1:
+            raise ShapeError(f"{self.kind} needs spatial axes, but its input {x} is a vector")
+        sizes = expand(self.kind, "size", self.size, x.rank)
+        out = x.with_spatial(sizes)
+        axes = []
+        for axis, i, o in zip(x.axis_names(), x.spatial, sizes):
+            widest = adaptive_max_bin(i, o)
+            stride: int | Fraction = i // o if i % o == 0 else Fraction(i, o)
+            axes.append((widest, stride, 0))
+            if ctx.trace is not None:
+                ctx.trace.step(
+                    axis,
+                    "bins [floor(j*i/o), ceil((j+1)*i/o)), j = 0..o-1",
+                    f"i = {i}, o = {o}: the widest bin has {widest}",
+                    o,
+                    note="" if i % o == 0 else "the bins overlap: the input size is not a multiple",
+                )
+        return Out(out, extras={"pool_in": x.numel, "pool_window": x.numel}, rf=Windows(tuple(axes)))
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        x = ins[0]
+        sizes = expand(self.kind, "size", self.size, x.rank)
+        return TorchEmit(f"nn.{self._torch_name}{x.rank}d({tup(sizes)})")
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AdaptiveAvgPool(_Adaptive):
+    """Adaptive average pooling to a fixed size. ``adaptiveavgpool 6x6``."""
+
+    kind = "adaptiveavgpool"
+    aliases = ("adaptive_avg_pool", "adaptiveavgpool2d")
+    summary = "adaptive average pooling"
+    _torch_name = "AdaptiveAvgPool"
+    size: tuple[int, ...] = arg("sizes", positional=True, aliases=("output_size",))
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AdaptiveMaxPool(_Adaptive):
+    """Adaptive max pooling to a fixed size. ``adaptivemaxpool 1``."""
+
+    kind = "adaptivemaxpool"
+    aliases = ("adaptive_max_pool", "adaptivemaxpool2d")
+    summary = "adaptive max pooling"
+    _torch_name = "AdaptiveMaxPool"
+    size: tuple[int, ...] = arg("sizes", positional=True, aliases=("output_size",))
+
+
+class _Global(Op):
+    __slots__ = ()
+    family = "pool"
+    _torch_name = ""
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        if x.rank < 1:
+            raise ShapeError(f"{self.kind} needs spatial axes, but its input {x} is a vector")
+        out = x.with_spatial((1,) * x.rank)
+        return Out(
+            out,
+            extras={"pool_in": x.numel, "pool_window": x.numel},
+            rf=Windows(tuple((i, i, 0) for i in x.spatial)),
+        )
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        return TorchEmit(f"nn.{self._torch_name}{ins[0].rank}d(1)")
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GlobalAvgPool(_Global):
+    """Average over all spatial positions, keeping 1x1 (PyTorch ``AdaptiveAvgPool2d(1)``)."""
+
+    kind = "globalavgpool"
+    aliases = ("gap", "global_avg_pool", "globalaveragepool")
+    summary = "global average pooling"
+    _torch_name = "AdaptiveAvgPool"
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GlobalMaxPool(_Global):
+    """Max over all spatial positions, keeping 1x1."""
+
+    kind = "globalmaxpool"
+    aliases = ("global_max_pool", "globalmaxpool2d")
+    summary = "global max pooling"
+    _torch_name = "AdaptiveMaxPool"

@@ -1,0 +1,144 @@
+"""Reshaping without arithmetic: ``flatten``, ``reshape``, ``permute``, ``identity``.
+
+Dims in arguments are PyTorch's, with the batch as dim 0 (``flatten`` is
+``nn.Flatten()``: start 1, end -1; ``permute 0 2 3 1`` moves channels last).
+``reshape`` takes the per-sample shape, one axis may be -1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..errors import ShapeError, SpecError
+from ..receptive import DROP, ELEMENTWISE, Remap
+from ..shape import Shape
+from .base import Context, Op, Out, TorchEmit, arg, register
+
+__all__ = ["Flatten", "Reshape", "Permute", "Identity"]
+
+
+def _sample_axis(kind: str, dim: int, x: Shape) -> int:
+    """A PyTorch dim (batch = 0) as an index into the per-sample dims."""
+    n = len(x.dims) + 1
+    full = dim + n if dim < 0 else dim
+    if not 1 <= full < n:
+        raise ShapeError(
+            f"{kind} dim {dim} is out of range for {x} (dims 1..{n - 1}; the batch, dim 0, stays)"
+        )
+    return full - 1
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Flatten(Op):
+    """Merge axes into one (``nn.Flatten``: all per-sample axes). ``flatten``, ``flatten start=2``."""
+
+    kind = "flatten"
+    family = "reshape"
+    summary = "flatten axes into one"
+
+    start: int = arg("int", 1, aliases=("start_dim",), min=-64)
+    end: int = arg("int", -1, aliases=("end_dim",), min=-64)
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        a = _sample_axis("flatten", self.start, x)
+        b = _sample_axis("flatten", self.end, x)
+        if a > b:
+            raise ShapeError(f"flatten start {self.start} comes after end {self.end} for {x}")
+        dims = (*x.dims[:a], math.prod(x.dims[a : b + 1]), *x.dims[b + 1 :])
+        order: tuple[int | None, ...] = (
+            *range(a), None if b > a else a, *range(b + 1, len(x.dims))
+        )
+        return Out(Shape(dims), rf=Remap(order))
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        return TorchEmit(f"nn.Flatten({self.start}, {self.end})")
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Reshape(Op):
+    """Reshape each sample (``view``). ``reshape 64x49``, ``reshape -1``."""
+
+    kind = "reshape"
+    aliases = ("view",)
+    family = "reshape"
+    summary = "reshape each sample"
+
+    shape: tuple[int, ...] = arg("ints", positional=True, help="per-sample shape, one -1 allowed")
+
+    def check(self) -> None:
+        if not self.shape:
+            raise SpecError("reshape: 'shape' needs at least one axis")
+        if sum(1 for d in self.shape if d == -1) > 1 or any(d == 0 or d < -1 for d in self.shape):
+            raise SpecError(f"reshape: 'shape' takes positive sizes and at most one -1: {self.shape}")
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        known = math.prod(d for d in self.shape if d != -1)
+        if -1 in self.shape:
+            if x.numel % known:
+                raise ShapeError(f"cannot reshape {x} ({x.numel:,} elements) to {_fmt(self.shape)}")
+            dims = tuple(x.numel // known if d == -1 else d for d in self.shape)
+        else:
+            dims = self.shape
+        if math.prod(dims) != x.numel:
+            raise ShapeError(
+                f"cannot reshape {x} ({x.numel:,} elements) to {_fmt(self.shape)} "
+                f"({math.prod(dims):,} elements)"
+            )
+        out = Shape(dims)
+        return Out(out, rf=ELEMENTWISE if out == x else DROP)
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        return TorchEmit(None, f"{{0}}.reshape({{0}}.shape[0], {', '.join(map(str, out.dims))})")
+
+
+def _fmt(dims: tuple[int, ...]) -> str:
+    return "x".join(str(d) for d in dims)
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Permute(Op):
+    """Reorder axes, PyTorch dims with the batch first. ``permute 0 2 3 1``."""
+
+    kind = "permute"
+    family = "reshape"
+    summary = "reorder axes"
+
+    order: tuple[int, ...] = arg("ints", positional=True, aliases=("dims",))
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        n = len(x.dims) + 1
+        if sorted(self.order) != list(range(n)) or self.order[0] != 0:
+            raise ShapeError(
+                f"permute {' '.join(map(str, self.order))} must reorder dims 0..{n - 1} of "
+                f"{x} (with the batch) and keep the batch, dim 0, first"
+            )
+        src = tuple(d - 1 for d in self.order[1:])
+        return Out(Shape(tuple(x.dims[i] for i in src)), rf=Remap(src))
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        return TorchEmit(None, f"{{0}}.permute({', '.join(map(str, self.order))})")
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Identity(Op):
+    """Passes its input on unchanged. ``identity``."""
+
+    kind = "identity"
+    aliases = ("noop",)
+    family = "reshape"
+    summary = "identity"
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        return Out(ins[0])
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        return TorchEmit("nn.Identity()")

@@ -1,0 +1,291 @@
+"""Receptive fields: size, jump (effective stride) and start, per axis.
+
+After Araujo, Norris & Sim, "Computing Receptive Fields of Convolutional Neural
+Networks", Distill 2019, in forward form: starting from ``r = 1, j = 1, P = 0``
+at the input, a window of effective size ``k_eff``, stride ``s`` and left padding
+``p`` gives ``r += (k_eff - 1) * j;  P += p * j;  j *= s``. The centre of the
+first output's field is at input coordinate ``start = -P + (r - 1)/2``.
+
+An :data:`RF` holds one :class:`AxisRF` per tensor dimension, ``None`` where the
+dimension is not spatial (channels, features); it is ``None`` as a whole where a
+field stops meaning anything (after flatten). Each op says how it transforms
+fields with one of the small rules below; :func:`apply` is the one place that
+does the arithmetic.
+
+Merging paths (add, mul, concat): paths are aligned when they have the same
+jump and the same centre; the merged field is then the largest. Unaligned paths
+with equal jumps give the union of their fields, with a warning (the google-research
+library refuses such graphs). Transposed convolutions and upsampling give an upper
+bound (derived in conv-arithmetic.md section 5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from math import ceil
+
+__all__ = [
+    "AxisRF",
+    "RF",
+    "RFRule",
+    "ELEMENTWISE",
+    "DROP",
+    "Windows",
+    "Stretch",
+    "Transposed",
+    "Remap",
+    "Collapse",
+    "input_rf",
+    "apply",
+    "to_json",
+]
+
+Num = int | Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class AxisRF:
+    """The receptive field along one axis, in input pixels."""
+
+    size: Num
+    jump: Num
+    pad: Num  # effective padding P (Distill): the field of output 0 starts at -P
+
+    @property
+    def start(self) -> Fraction:
+        """Input coordinate of the centre of the first output's field."""
+        return Fraction(self.size - 1, 1) / 2 - self.pad
+
+    @property
+    def left(self) -> Num:
+        return -self.pad
+
+
+RF = tuple[AxisRF | None, ...]
+
+
+class RFRule:
+    """How an op maps its inputs' fields to its output's field."""
+
+    __slots__ = ()
+
+
+class _Elementwise(RFRule):
+    """Each output reads the same position of each input (activations, add, concat)."""
+
+    __slots__ = ()
+
+
+class _Drop(RFRule):
+    """No field survives (flatten, reshape)."""
+
+    __slots__ = ()
+
+
+ELEMENTWISE = _Elementwise()
+DROP = _Drop()
+
+
+@dataclass(frozen=True, slots=True)
+class Windows(RFRule):
+    """A sliding window on each spatial axis: (k_eff, stride, left padding)."""
+
+    axes: tuple[tuple[int, Num, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Stretch(RFRule):
+    """Upsampling by ``factor`` reading ``taps`` inputs per output (nearest 1, linear 2, cubic 4)."""
+
+    axes: tuple[tuple[Fraction, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Transposed(RFRule):
+    """A transposed window (k_eff, stride, padding): an upper bound."""
+
+    axes: tuple[tuple[int, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Remap(RFRule):
+    """Output dim ``n`` is input dim ``order[n]``, or mixes several when None (permute, flatten)."""
+
+    order: tuple[int | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Collapse(RFRule):
+    """These output dims mix their whole input axis (a linear layer on the last axis)."""
+
+    dims: tuple[int, ...]
+
+
+def input_rf(rank: int) -> RF:
+    """The field at a network input: each pixel sees itself."""
+    unit = AxisRF(1, 1, 0)
+    return (None,) + (unit,) * rank
+
+
+def apply(rule: RFRule, ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]],
+          out_dims: tuple[int, ...]) -> tuple[RF | None, str | None]:
+    """The output field under ``rule``, and a warning if paths do not align."""
+    if rule is DROP or not ins:
+        return None, None
+    if isinstance(rule, _Elementwise):
+        return _merge(ins, in_dims, out_dims)
+    first = ins[0]
+    if first is None:
+        return None, None
+    if isinstance(rule, Windows):
+        return _spatial(first, rule.axes, _window), None
+    if isinstance(rule, Stretch):
+        return _spatial(first, rule.axes, _stretch), None
+    if isinstance(rule, Transposed):
+        return _spatial(first, rule.axes, _transposed), None
+    if isinstance(rule, Remap):
+        remapped = tuple(None if i is None or i >= len(first) else first[i] for i in rule.order)
+        return _none_if_empty(remapped), None
+    if isinstance(rule, Collapse):
+        out = list(first) + [None] * (len(out_dims) - len(first))
+        for d in rule.dims:
+            out[d] = None
+        return _none_if_empty(tuple(out[: len(out_dims)])), None
+    raise TypeError(f"unknown receptive-field rule {rule!r}")  # pragma: no cover
+
+
+def _none_if_empty(rf: RF) -> RF | None:
+    return rf if any(a is not None for a in rf) else None
+
+
+def _spatial(rf: RF, axes: Sequence[tuple[object, ...]], step: object) -> RF | None:
+    """Apply a per-axis step to the spatial dims (1..) of a field."""
+    out: list[AxisRF | None] = [rf[0]]
+    for n, axis in enumerate(rf[1:]):
+        if axis is None or n >= len(axes):
+            out.append(None)
+        else:
+            out.append(step(axis, *axes[n]))  # type: ignore[operator]
+    return _none_if_empty(tuple(out))
+
+
+def _norm(x: Num) -> Num:
+    if isinstance(x, Fraction) and x.denominator == 1:
+        return x.numerator
+    return x
+
+
+def _window(a: AxisRF, k_eff: int, stride: Num, pad: int) -> AxisRF:
+    return AxisRF(
+        _norm(a.size + (k_eff - 1) * a.jump),
+        _norm(a.jump * stride),
+        _norm(a.pad + pad * a.jump),
+    )
+
+
+def _stretch(a: AxisRF, factor: Fraction, taps: int) -> AxisRF:
+    size = a.size + (taps - 1) * a.jump
+    centre = a.start
+    if taps > 1:  # linear modes sample at (u + 0.5)/f - 0.5 (align_corners=False)
+        centre += a.jump * (Fraction(1, 2) / factor - Fraction(1, 2))
+    return AxisRF(_norm(size), _norm(a.jump / factor), _norm(Fraction(size - 1, 2) - centre))
+
+
+def _transposed(a: AxisRF, k_eff: int, stride: int, pad: int) -> AxisRF:
+    size = a.size + (ceil(k_eff / stride) - 1) * a.jump
+    centre = a.start + a.jump * (pad - Fraction(k_eff - 1, 2)) / stride
+    return AxisRF(_norm(size), _norm(Fraction(a.jump) / stride), _norm(Fraction(size - 1, 2) - centre))
+
+
+def _merge(ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]],
+           out_dims: tuple[int, ...]) -> tuple[RF | None, str | None]:
+    """Elementwise merge with PyTorch broadcasting (dims aligned from the right)."""
+    if len(ins) == 1:
+        rf = ins[0]
+        if rf is None or len(rf) != len(out_dims):
+            return None, None
+        return rf, None
+    rank = len(out_dims)
+    merged: list[AxisRF | None] = []
+    warning = None
+    for d in range(rank):
+        full: list[AxisRF] = []
+        broadcast: list[AxisRF] = []
+        missing = False
+        for rf, dims in zip(ins, in_dims):
+            offset = rank - len(dims)
+            if d < offset:
+                continue  # the input has no such dim: broadcast without a field
+            if rf is None or len(rf) != len(dims):
+                missing = True
+                continue
+            axis = rf[d - offset]
+            if axis is None:
+                missing = True
+                continue
+            if dims[d - offset] == 1 and out_dims[d] != 1:
+                broadcast.append(axis)
+            else:
+                full.append(axis)
+        if missing or not (full or broadcast):
+            merged.append(None)
+            continue
+        axis_rf, note = _union(full) if full else (broadcast[0], None)
+        if axis_rf is not None and broadcast:
+            # Every output also sees the broadcast input's whole field.
+            biggest = max(b.size for b in broadcast)
+            if biggest > axis_rf.size:
+                axis_rf = AxisRF(biggest, axis_rf.jump, axis_rf.pad + Fraction(biggest - axis_rf.size, 2))
+                axis_rf = AxisRF(_norm(axis_rf.size), axis_rf.jump, _norm(axis_rf.pad))
+        warning = warning or note
+        merged.append(axis_rf)
+    return _none_if_empty(tuple(merged)), warning
+
+
+def _union(fields: list[AxisRF]) -> tuple[AxisRF | None, str | None]:
+    first = fields[0]
+    if all(f == first for f in fields[1:]):
+        return first, None
+    jumps = {f.jump for f in fields}
+    if len(jumps) > 1:
+        return None, (
+            "the merged paths have different effective strides "
+            f"({', '.join(str(j) for j in sorted(jumps))}): no single receptive field"
+        )
+    pad = max(f.pad for f in fields)
+    right = max(f.size - 1 - f.pad for f in fields)
+    union = AxisRF(_norm(right + pad + 1), first.jump, _norm(pad))
+    centres = {f.start for f in fields}
+    note = None
+    if len(centres) > 1:
+        note = (
+            "the merged paths are not aligned (their fields have different centres "
+            f"{', '.join(_fmt(c) for c in sorted(centres))}); the field given is their union"
+        )
+    return union, note
+
+
+def _fmt(x: Num) -> str:
+    return str(float(x)) if isinstance(x, Fraction) else str(x)
+
+
+def _json_num(x: Num) -> int | float:
+    if isinstance(x, Fraction):
+        return x.numerator if x.denominator == 1 else float(x)
+    return x
+
+
+def to_json(rf: RF | None) -> dict[str, list[int | float]] | None:
+    """The JSON contract's ``receptive_field``: spatial axes only, start as a float."""
+    if rf is None:
+        return None
+    axes = [a for a in rf if a is not None]
+    if not axes:
+        return None
+    return {
+        "size": [_json_num(a.size) for a in axes],
+        "jump": [_json_num(a.jump) for a in axes],
+        "start": [float(a.start) for a in axes],
+    }
