@@ -212,8 +212,11 @@ def analyze_graph(
             out = op.infer(ins, ctx)
         except ShapeError as exc:
             where = f"line {node.line}: " if node.line else ""
+            message = str(exc)
             got = ", ".join(str(s) for s in ins)
-            raise ShapeError(f"{where}{node.name}: {exc}" + (f" [input {got}]" if got else "")) from None
+            if got and not all(str(s) in message for s in ins):
+                message += f" [input {got}]"
+            raise ShapeError(f"{where}{node.name}: {message}") from None
         shape = out.shape
         shapes[node.name] = shape
         if isinstance(op, Input):

@@ -74,6 +74,11 @@ class Builder:
         cls = REGISTRY.get(kind.lower())
         if cls is None:
             raise SpecError(f"unknown kind {kind!r}{did_you_mean(kind.lower(), REGISTRY)}")
+        takes_names = cls.arity[1] is None or cls.arity[1] > 1
+        if takes_names and args and all(isinstance(a, str) for a in args):
+            if inputs is not None:
+                raise SpecError(f"{kind}: name the inputs either as arguments or with inputs=, not both")
+            inputs, args = list(args), ()
         op = _make(cls, args, kwargs)
         if isinstance(inputs, str):
             inputs = (inputs,)

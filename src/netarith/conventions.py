@@ -25,7 +25,7 @@ from typing import Literal
 
 from .errors import SpecError, did_you_mean
 
-__all__ = ["Convention", "CONVENTIONS", "get_convention", "Rounding", "Clip"]
+__all__ = ["CONVENTIONS", "Clip", "Convention", "Rounding", "get_convention"]
 
 Rounding = Literal["floor", "ceil"]
 Clip = Literal["pytorch", "caffe", "none"]

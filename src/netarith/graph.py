@@ -16,7 +16,7 @@ from .ops.base import Op
 from .ops.input import Input
 from .shape import Shape
 
-__all__ = ["Node", "Graph", "NAME_RE", "check_name"]
+__all__ = ["NAME_RE", "Graph", "Node", "check_name"]
 
 #: Names a layer may have: a letter, '_' or '/' first; then word characters and . - / [ ] @ +
 NAME_RE = re.compile(r"[A-Za-z_/][\w.\-/\[\]@+]*")
@@ -182,6 +182,6 @@ def _describe_cycle(nodes: tuple[Node, ...], index: dict[str, int], stuck: set[i
         seen[i] = len(path)
         path.append(i)
         i = next(index[name] for name in nodes[i].inputs if index[name] in stuck)
-    loop = path[seen[i]:] + [i]
+    loop = [*path[seen[i]:], i]
     names = " -> ".join(nodes[j].name for j in reversed(loop))
     return f"{_at(nodes[loop[0]])}the layers form a cycle: {names}"

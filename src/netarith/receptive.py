@@ -27,18 +27,18 @@ from fractions import Fraction
 from math import ceil
 
 __all__ = [
-    "AxisRF",
-    "RF",
-    "RFRule",
-    "ELEMENTWISE",
     "DROP",
-    "Windows",
+    "ELEMENTWISE",
+    "RF",
+    "AxisRF",
+    "Collapse",
+    "RFRule",
+    "Remap",
     "Stretch",
     "Transposed",
-    "Remap",
-    "Collapse",
-    "input_rf",
+    "Windows",
     "apply",
+    "input_rf",
     "to_json",
 ]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .errors import SpecError
 
-__all__ = ["Shape", "AXIS_NAMES"]
+__all__ = ["AXIS_NAMES", "Shape"]
 
 _SHAPE_RE = re.compile(r"^\s*\d+(\s*[x×*,]\s*\d+)*\s*$")
 _SPLIT_RE = re.compile(r"\s*[x×*,]\s*")

@@ -17,7 +17,7 @@ from .errors import SourceError, did_you_mean
 from .graph import Graph
 from .notation import parse
 
-__all__ = ["Source", "load", "LOADERS", "MAX_TEXT_BYTES"]
+__all__ = ["LOADERS", "MAX_TEXT_BYTES", "Source", "load"]
 
 Source = Union[Graph, str, "os.PathLike[str]"]
 

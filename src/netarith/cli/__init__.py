@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from ..errors import NetarithError
 
-__all__ = ["main", "COMMANDS"]
+__all__ = ["COMMANDS", "main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS = ("analyze", "show", "export", "zoo")

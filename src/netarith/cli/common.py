@@ -10,7 +10,7 @@ from ..errors import SourceError
 from ..graph import Graph
 from ..sources import MAX_TEXT_BYTES, load
 
-__all__ = ["add_source", "add_analysis", "read_graph", "write_output"]
+__all__ = ["add_analysis", "add_source", "read_graph", "write_output"]
 
 
 def add_source(parser: argparse.ArgumentParser) -> None:

@@ -35,12 +35,13 @@ from ..ops.input import Input
 from ..shape import Shape
 from .values import parse_value
 
-__all__ = ["parse", "auto_name"]
+__all__ = ["auto_name", "parse"]
 
 _SHAPE_RE = re.compile(r"\d+(x\d+)*")
 _TOKEN_RE = re.compile(r"\S+")
 _SHORT_VALUE_RE = re.compile(r"[-+]?\d")
 _DIRECTIVES = ("convention", "model")
+_Tokens = list[tuple[str, int]]  # (text, offset in the segment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +132,7 @@ class _Parser:
                              source=self.source)
 
     def run(self, text: str) -> Graph:
-        raw: list[tuple[_Segment, str | None, type[Op] | None, list[tuple[str, int]], list[tuple[str, int]] | None]] = []
+        raw: list[tuple[_Segment, str | None, type[Op], _Tokens, _Tokens | None]] = []
         explicit: set[str] = set()
         for seg in _segments(text):
             item = self._split(seg)
@@ -149,7 +150,6 @@ class _Parser:
         names: set[str] = set()
         previous: str | None = None
         for seg, name, cls, tokens, inputs in raw:
-            assert cls is not None
             op, positional_names = self._op(cls, tokens, seg)
             if name is None:
                 name = self._auto(cls.kind, counters, explicit | names)
@@ -197,7 +197,7 @@ class _Parser:
                 raise self.error(
                     f"invalid layer name {name!r}: start with a letter or '_', then use "
                     "letters, digits and . - / [ ] @ +", seg, col)
-            tokens = tokens[1:] if not rest else [(rest, col + len(name) + 1)] + tokens[1:]
+            tokens = tokens[1:] if not rest else [(rest, col + len(name) + 1), *tokens[1:]]
             if not tokens:
                 raise self.error(f"layer {name!r} has no kind after the colon", seg, col + len(first))
         elif len(tokens) > 1 and tokens[1][0].startswith(":"):
@@ -329,7 +329,7 @@ class _Parser:
                 raise self.error(
                     f"{name} has no input: start with an input line (e.g. 'input 3x224x224') "
                     "or name its inputs with '<-'", seg, 0)
-            given = [previous] + given
+            given = [previous, *given]
         return tuple(given)
 
 

@@ -7,7 +7,7 @@ from ..ops.base import Op, arg_fields
 from .parser import auto_name
 from .values import format_value
 
-__all__ = ["to_notation", "format_op"]
+__all__ = ["format_op", "to_notation"]
 
 
 def format_op(op: Op) -> str:

@@ -15,7 +15,7 @@ from ..errors import SpecError
 from ..ops.base import ArgSpec
 from ..shape import Shape
 
-__all__ = ["parse_value", "format_value", "coerce"]
+__all__ = ["coerce", "format_value", "parse_value"]
 
 _INT_RE = re.compile(r"[+-]?\d+")
 _BOOLS = {"true": True, "yes": True, "on": True, "1": True,

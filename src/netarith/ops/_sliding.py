@@ -16,7 +16,7 @@ from ..receptive import Windows
 from ..shape import Shape
 from .base import Context, Padding, expand, expand_padding
 
-__all__ = ["Slide", "slide", "axis_phrase", "pixels"]
+__all__ = ["Slide", "axis_phrase", "pixels", "slide"]
 
 _NOUNS = {"L": "sample", "D": "frame", "H": "row", "W": "column"}
 
@@ -88,7 +88,9 @@ def slide(
     else:
         pads = expand_padding(kind, padding, rank)  # type: ignore[arg-type]
     k_eff = tuple(dd * (kk - 1) + 1 for kk, dd in zip(k, d))
-    if any(i + pb + pa < ke for i, (pb, pa), ke in zip(sizes, pads, k_eff)):
+    # Rounding down, a window must fit; rounding up, one that hangs past the end
+    # still counts (PyTorch's ceil_mode and Caffe accept a 3-wide pool on 2 pixels).
+    if rounding == "floor" and any(i + pb + pa < ke for i, (pb, pa), ke in zip(sizes, pads, k_eff)):
         raise ShapeError(_too_big(kind, k, d, k_eff, sizes, pads))
     outs = []
     lost: dict[str, int] = {}
@@ -96,6 +98,8 @@ def slide(
     remainders: dict[str, tuple[int, int]] = {}
     for axis, i, kk, ss, (pb, pa), dd in zip(axes, sizes, k, s, pads, d):
         count = window_count(i, kk, ss, pb, pa, dd, rounding, clip, trace=ctx.trace, axis=axis)
+        if count.out < 1 and count.span < 0:
+            raise ShapeError(_too_big(kind, k, d, k_eff, sizes, pads))
         if count.out < 1:
             raise ShapeError(
                 f"output size is too small: {axis} = {count.out} for input {x} "
@@ -121,9 +125,9 @@ def slide(
 def _too_big(kind: str, k: tuple[int, ...], d: tuple[int, ...], k_eff: tuple[int, ...],
              sizes: tuple[int, ...], pads: tuple[tuple[int, int], ...]) -> str:
     padded = "x".join(str(i + pb + pa) for i, (pb, pa) in zip(sizes, pads))
-    what = f"kernel {'x'.join(map(str, k))}"
+    what = f"kernel {_compact(k)}"
     if any(v != 1 for v in d):
-        what = f"dilated kernel {'x'.join(map(str, k_eff))} ({what}, dilation {'x'.join(map(str, d))})"
+        what = f"dilated kernel {'x'.join(map(str, k_eff))} ({what}, dilation {_compact(d)})"
     pad_note = ""
     if any(pb or pa for pb, pa in pads):
         pad_note = f" (input {'x'.join(map(str, sizes))} with its padding)"
@@ -132,6 +136,11 @@ def _too_big(kind: str, k: tuple[int, ...], d: tuple[int, ...], k_eff: tuple[int
         f"{kind} needs at least {'x'.join(str(max(ke - pb - pa, 1)) for ke, (pb, pa) in zip(k_eff, pads))} "
         "here: use a larger input, more padding or a smaller kernel"
     )
+
+
+def _compact(values: tuple[int, ...]) -> str:
+    """'3' when every axis has the same value, else '3x5'."""
+    return str(values[0]) if len(set(values)) == 1 else "x".join(map(str, values))
 
 
 def axis_phrase(amounts: dict[str, int]) -> str:

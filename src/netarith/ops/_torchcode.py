@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["tup", "pad_module", "torch_pads", "symmetric"]
+__all__ = ["kwargs", "pad_module", "symmetric", "torch_pads", "tup"]
 
 
 def tup(values: Sequence[int]) -> str:
@@ -39,3 +39,8 @@ def pad_module(pads: Sequence[tuple[int, int]], mode: str = "zeros", value: floa
     """An ``nn`` padding module for explicit (possibly asymmetric) padding."""
     template = _PAD_MODULES[mode]
     return "nn." + template.format(n=len(pads), pads=torch_pads(pads), value=value)
+
+
+def kwargs(*items: tuple[str, object, object]) -> str:
+    """``, stride=2, groups=4``: the (name, value, default) items whose value is not the default."""
+    return "".join(f", {name}={value}" for name, value, default in items if value != default)

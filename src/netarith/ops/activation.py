@@ -15,8 +15,22 @@ from ..shape import Shape
 from .base import Context, Op, Out, TorchEmit, arg, register
 
 __all__ = [
-    "Dropout", "ELU", "GELU", "HardSigmoid", "HardSwish", "LeakyReLU", "LogSoftmax", "Mish",
-    "PReLU", "ReLU", "ReLU6", "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh",
+    "ELU",
+    "GELU",
+    "Dropout",
+    "HardSigmoid",
+    "HardSwish",
+    "LeakyReLU",
+    "LogSoftmax",
+    "Mish",
+    "PReLU",
+    "ReLU",
+    "ReLU6",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Tanh",
 ]
 
 
@@ -38,7 +52,7 @@ class _Activation(Op):
 
 def _simple(kind: str, module: str, summary: str, aliases: tuple[str, ...] = ()) -> type[_Activation]:
     """A parameterless activation class, registered under ``kind``."""
-    cls = dataclass(frozen=True, kw_only=True, slots=True)(
+    cls: type[_Activation] = dataclass(frozen=True, kw_only=True, slots=True)(
         type(
             module.split("(")[0],
             (_Activation,),

@@ -28,12 +28,12 @@ from ..shape import Shape
 from ..trace import Trace
 
 __all__ = [
+    "REGISTRY",
     "ArgSpec",
     "Context",
     "Op",
     "Out",
     "Padding",
-    "REGISTRY",
     "TorchEmit",
     "arg",
     "expand",

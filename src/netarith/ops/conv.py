@@ -22,7 +22,7 @@ from ..receptive import Transposed
 from ..shape import Shape
 from ..trace import fmt_num
 from ._sliding import slide
-from ._torchcode import pad_module, symmetric, tup
+from ._torchcode import kwargs, pad_module, symmetric, tup
 from .base import Context, Op, Out, Padding, TorchEmit, arg, expand, expand_padding, register
 
 __all__ = ["Conv", "ConvTranspose"]
@@ -122,21 +122,25 @@ class Conv(Op):
         conv = ctx.convention
         sl = slide("conv", x, self.kernel, self.stride, self.padding, self.dilation,
                    conv.conv_rounding, "none", ctx, same_style=conv.same, why_rounding="")
+        ones = tup((1,) * n)
         base = (
-            f"nn.Conv{n}d({x.channels}, {self.out}, kernel_size={tup(sl.kernel)}, "
-            f"stride={tup(sl.stride)}, {{padding}}, dilation={tup(sl.dilation)}, "
-            f"groups={self.groups}, bias={self.bias}, padding_mode={self.padding_mode!r})"
+            f"nn.Conv{n}d({x.channels}, {self.out}, kernel_size={tup(sl.kernel)}"
+            + kwargs(("stride", tup(sl.stride), ones))
+            + "{padding}"
+            + kwargs(("dilation", tup(sl.dilation), ones), ("groups", self.groups, 1),
+                     ("bias", self.bias, True), ("padding_mode", repr(self.padding_mode), "'zeros'"))
+            + ")"
         )
         pads = tuple((pb, pa + extra) for (pb, pa), extra in zip(sl.pads, sl.overhang))
         if isinstance(self.padding, str) and conv.same == "pytorch" and not any(sl.overhang):
             # Let PyTorch apply its own 'same'/'valid' rules.
-            return TorchEmit(base.format(padding=f"padding={self.padding!r}"))
+            return TorchEmit(base.format(padding=f", padding={self.padding!r}"))
         if symmetric(pads):
-            return TorchEmit(base.format(padding=f"padding={tup([p for p, _ in pads])}"))
+            return TorchEmit(base.format(padding=kwargs(("padding", tup([p for p, _ in pads]), tup((0,) * n)))))
         mode = self.padding_mode
         return TorchEmit(
             f"nn.Sequential({pad_module(pads, mode)}, "
-            + base.format(padding="padding=0").replace(f"padding_mode={mode!r}", "padding_mode='zeros'")
+            + base.format(padding="").replace(f", padding_mode={mode!r}", "")
             + ")"
         )
 
@@ -244,11 +248,13 @@ class ConvTranspose(Op):
         x = ins[0]
         k, s, d, op, pb, pa = self._geometry(x)
         asym = pb != pa
+        zeros, ones = tup((0,) * x.rank), tup((1,) * x.rank)
         module = (
-            f"nn.ConvTranspose{x.rank}d({x.channels}, {self.out}, kernel_size={tup(k)}, "
-            f"stride={tup(s)}, padding={tup((0,) * x.rank if asym else pb)}, "
-            f"output_padding={tup(op)}, groups={self.groups}, bias={self.bias}, "
-            f"dilation={tup(d)})"
+            f"nn.ConvTranspose{x.rank}d({x.channels}, {self.out}, kernel_size={tup(k)}"
+            + kwargs(("stride", tup(s), ones), ("padding", zeros if asym else tup(pb), zeros),
+                     ("output_padding", tup(op), zeros), ("groups", self.groups, 1),
+                     ("bias", self.bias, True), ("dilation", tup(d), ones))
+            + ")"
         )
         if not asym:
             return TorchEmit(module)

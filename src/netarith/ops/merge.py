@@ -18,7 +18,7 @@ from ..receptive import ELEMENTWISE, Collapse
 from ..shape import Shape
 from .base import Context, Op, Out, TorchEmit, arg, register
 
-__all__ = ["Add", "Mul", "Concat", "broadcast"]
+__all__ = ["Add", "Concat", "Mul", "broadcast"]
 
 
 def broadcast(kind: str, ins: Sequence[Shape]) -> Shape:

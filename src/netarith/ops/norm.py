@@ -19,7 +19,7 @@ from ..errors import ShapeError, SpecError
 from ..shape import Shape
 from .base import Context, Op, Out, TorchEmit, arg, register
 
-__all__ = ["BatchNorm", "GroupNorm", "LayerNorm", "InstanceNorm", "LRN"]
+__all__ = ["LRN", "BatchNorm", "GroupNorm", "InstanceNorm", "LayerNorm"]
 
 
 def _norm_dim(x: Shape) -> int:
@@ -81,7 +81,14 @@ class GroupNorm(Op):
         x = ins[0]
         if x.channels % self.groups:
             raise ShapeError(f"{self.groups} groups do not divide the {x.channels} channels")
-        return Out(x, params=2 * x.channels if self.affine else 0, extras={"norm": x.numel})
+        warnings: tuple[str, ...] = ()
+        if x.numel == self.groups:
+            warnings = (
+                "each group holds a single value, so the output is all zeros "
+                "(PyTorch refuses this at batch size 1: 'Expected more than 1 value per channel')",
+            )
+        return Out(x, params=2 * x.channels if self.affine else 0, extras={"norm": x.numel},
+                   warnings=warnings)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         x = ins[0]
@@ -188,6 +195,8 @@ class LRN(Op):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         x = ins[0]
+        if x.rank < 1:
+            raise ShapeError(f"lrn needs spatial axes (PyTorch wants 3 or more dims); its input {x} is a vector")
         return Out(x, extras={"norm": x.numel})
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:

@@ -23,10 +23,10 @@ from ..errors import ShapeError
 from ..receptive import Windows
 from ..shape import Shape
 from ._sliding import Slide, slide
-from ._torchcode import pad_module, symmetric, tup
+from ._torchcode import kwargs, pad_module, symmetric, tup
 from .base import Context, Op, Out, Padding, TorchEmit, arg, expand, expand_padding, register
 
-__all__ = ["MaxPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "GlobalAvgPool", "GlobalMaxPool"]
+__all__ = ["AdaptiveAvgPool", "AdaptiveMaxPool", "AvgPool", "GlobalAvgPool", "GlobalMaxPool", "MaxPool"]
 
 
 class _Pool(Op):
@@ -91,17 +91,20 @@ class _Pool(Op):
         n = x.rank
         ceil = (self.rounding or conv.pool_rounding) == "ceil"
         pads = sl.pads
-        head = f"nn.{self._torch_name}{n}d(kernel_size={tup(sl.kernel)}, stride={tup(sl.stride)}"
-        native = symmetric(pads) and (not ceil or conv.pool_clip == "pytorch")
-        if native:
+        zeros = tup((0,) * n)
+        head = f"nn.{self._torch_name}{n}d({tup(sl.kernel)}" + kwargs(("stride", tup(sl.stride), tup(sl.kernel)))
+        if not any(sl.overhang):
+            ceil = False  # nothing hangs over: floor and ceil agree
+        if symmetric(pads) and (not ceil or conv.pool_clip == "pytorch"):
             return TorchEmit(
-                f"{head}, padding={tup([p for p, _ in pads])}{extra}, ceil_mode={ceil})"
+                head + kwargs(("padding", tup([p for p, _ in pads]), zeros)) + extra
+                + kwargs(("ceil_mode", ceil, False)) + ")"
             )
         # Conventions PyTorch lacks: pad explicitly (with the overhang) and floor.
         full = tuple((pb, pa + o) for (pb, pa), o in zip(pads, sl.overhang))
         return TorchEmit(
             f"nn.Sequential({pad_module(full, 'constant', pad_value)}, "
-            f"{head}, padding=0{extra}))"
+            f"{head}{extra}))"
         )
 
 
@@ -135,7 +138,8 @@ class MaxPool(_Pool):
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         x = ins[0]
         sl = self._slide(x, ctx)
-        return self._torch(x, sl, ctx, f", dilation={tup(sl.dilation)}", "float('-inf')")
+        ones = tup((1,) * x.rank)
+        return self._torch(x, sl, ctx, kwargs(("dilation", tup(sl.dilation), ones)), "float('-inf')")
 
 
 @register
@@ -157,12 +161,21 @@ class AvgPool(_Pool):
     divisor: int | None = arg("int", None, aliases=("divisor_override",))
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
-        return self._out(ins[0], self._slide(ins[0], ctx))
+        x = ins[0]
+        if ctx.convention.name == "pytorch" and x.rank == 3:
+            # ATen's avg_pool3d checks the unpadded input against the kernel.
+            k = expand(self.kind, "kernel", self.kernel, 3)
+            if any(i < kk for i, kk in zip(x.spatial, k)):
+                raise ShapeError(
+                    f"PyTorch's AvgPool3d needs every input size to be at least the kernel: "
+                    f"input {'x'.join(map(str, x.spatial))}, kernel {'x'.join(map(str, k))}"
+                )
+        return self._out(x, self._slide(x, ctx))
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         x = ins[0]
         sl = self._slide(x, ctx)
-        extra = f", count_include_pad={self.count_include_pad}"
+        extra = kwargs(("count_include_pad", self.count_include_pad, True))
         if self.divisor is not None and x.rank > 1:
             extra += f", divisor_override={self.divisor}"
         return self._torch(x, sl, ctx, extra, "0.0")

@@ -18,7 +18,7 @@ from ..shape import Shape
 from ._torchcode import pad_module
 from .base import Context, Op, Out, Padding, TorchEmit, arg, expand, expand_padding, register
 
-__all__ = ["Upsample", "Pad"]
+__all__ = ["Pad", "Upsample"]
 
 _MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear")
 _TAPS = {"nearest": 1, "linear": 2, "bilinear": 2, "trilinear": 2, "bicubic": 4}

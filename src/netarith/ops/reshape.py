@@ -16,7 +16,7 @@ from ..receptive import DROP, ELEMENTWISE, Remap
 from ..shape import Shape
 from .base import Context, Op, Out, TorchEmit, arg, register
 
-__all__ = ["Flatten", "Reshape", "Permute", "Identity"]
+__all__ = ["Flatten", "Identity", "Permute", "Reshape"]
 
 
 def _sample_axis(kind: str, dim: int, x: Shape) -> int:

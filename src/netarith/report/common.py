@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..analyze import LayerResult, Report
 from ..receptive import to_json
 
-__all__ = ["COLUMNS", "row", "rf_cell", "human", "summary_lines"]
+__all__ = ["COLUMNS", "human", "rf_cell", "row", "summary_lines"]
 
 COLUMNS = ("layer", "kind", "output", "neurons", "params", "MACs", "RF")
 

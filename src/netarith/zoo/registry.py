@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from ..errors import NetarithError, SourceError, did_you_mean
 from ..graph import Graph
 
-__all__ = ["ZooEntry", "register", "exists", "names", "get", "build", "entries"]
+__all__ = ["ZooEntry", "build", "entries", "exists", "get", "names", "register"]
 
 
 @dataclass(frozen=True)
