@@ -72,13 +72,13 @@ def test_json_contract() -> None:
     assert set(data) == {"model", "convention", "input", "layers", "totals"}
     assert data["model"] == "alexnet-paper" and data["input"] == [3, 224, 224]
     layer_keys = {"name", "kind", "inputs", "output_shape", "neurons", "params", "buffers", "macs",
-                  "flops", "receptive_field", "warnings"}
+                  "flops", "receptive_field", "warnings", "connections"}
     for layer in data["layers"]:
         assert set(layer) == layer_keys
         for key in ("neurons", "params", "buffers", "macs", "flops"):
             assert type(layer[key]) is int
     assert set(data["totals"]) == {"params", "trainable_params", "buffers", "neurons", "activations",
-                                   "macs", "flops", "activation_bytes", "param_bytes"}
+                                   "macs", "flops", "activation_bytes", "param_bytes", "connections"}
     assert all(type(v) is int for v in data["totals"].values())
     assert data["totals"]["flops"] == 2 * data["totals"]["macs"]
 
@@ -107,6 +107,8 @@ def test_dtype_memory() -> None:
         ("64x8x8 | prelu channels", 64, 0),
         ("9216 | linear 4096", 37_752_832, 0),
         ("64x8x8 | lrn 5", 0, 0),
+        ("64x8x8 | scale", 64, 0),
+        ("64x8x8 | scale bias", 128, 0),
     ],
 )
 def test_parameter_counts(text: str, params: int, buffers: int) -> None:

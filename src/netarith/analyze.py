@@ -50,6 +50,9 @@ class LayerResult:
     warnings: tuple[str, ...]
     extras: Mapping[str, int]
     node: Node = field(repr=False, compare=False)
+    trainable: int = 0
+    connections: int = 0
+    uncounted: tuple[str, ...] = ()
 
     @property
     def weighted(self) -> bool:
@@ -68,6 +71,8 @@ class LayerResult:
             "flops": self.flops,
             "receptive_field": to_json(self.rf),
             "warnings": list(self.warnings),
+            "connections": self.connections,
+            **({"not_counted": list(self.uncounted)} if self.uncounted else {}),
         }
 
 
@@ -82,8 +87,11 @@ class Totals:
     flops: int
     activation_bytes: int
     param_bytes: int
+    connections: int = 0
+    #: layers with a quantity that could not be counted (their totals are lower bounds)
+    not_counted: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "params": self.params,
             "trainable_params": self.trainable_params,
@@ -94,6 +102,8 @@ class Totals:
             "flops": self.flops,
             "activation_bytes": self.activation_bytes,
             "param_bytes": self.param_bytes,
+            "connections": self.connections,
+            **({"not_counted": list(self.not_counted)} if self.not_counted else {}),
         }
 
 
@@ -230,6 +240,9 @@ def analyze_graph(
         append(LayerResult(
             node.name, op.kind, node.inputs, shape, shape.numel, out.params, out.buffers,
             out.macs, 2 * out.macs, rf, warnings, out.extras, node,
+            out.params if out.trainable is None else out.trainable,
+            out.macs + out.extras.get("bias", 0) if out.connections is None else out.connections,
+            out.uncounted,
         ))
     return Report(
         model=graph.name or "network",
@@ -248,7 +261,7 @@ def _totals(results: list[LayerResult], nbytes: int) -> Totals:
     macs = sum(r.macs for r in results)
     return Totals(
         params=params,
-        trainable_params=params,
+        trainable_params=sum(r.trainable for r in results),
         buffers=sum(r.buffers for r in results),
         neurons=sum(r.neurons for r in results if type(r.node.op).weighted),
         activations=activations,
@@ -256,5 +269,7 @@ def _totals(results: list[LayerResult], nbytes: int) -> Totals:
         flops=2 * macs,
         activation_bytes=activations * nbytes,
         param_bytes=params * nbytes,
+        connections=sum(r.connections for r in results),
+        not_counted=tuple(r.name for r in results if r.uncounted),
     )
 

@@ -118,6 +118,12 @@ class Out:
     extras: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
     warnings: tuple[str, ...] = ()
     rf: RFRule = ELEMENTWISE
+    #: trainable parameters; None means all of ``params`` (fixed weights, e.g. LeNet's RBF, are not)
+    trainable: int | None = None
+    #: links into the layer's units, bias included (LeNet-5's "connections"); None: MACs + bias adds
+    connections: int | None = None
+    #: quantities this layer could not count ("macs", "params"): shown as not counted, never as 0
+    uncounted: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -203,3 +203,31 @@ class LRN(Op):
         return TorchEmit(
             f"nn.LocalResponseNorm({self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k})"
         )
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Scale(Op):
+    """A learned per-channel scale, with ``bias`` a shift too: Caffe's Scale layer,
+    torchvision's layer scale. ``scale``, ``scale bias``."""
+
+    kind = "scale"
+    aliases = ("layerscale", "layer_scale", "affine")
+    family = "norm"
+    summary = "per-channel scale (and shift)"
+
+    bias: bool = arg("bool", False, flags={"bias": True}, aliases=("bias_term",))
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        c = x.channels
+        return Out(x, params=2 * c if self.bias else c, extras={"mul": x.numel})
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        # A depthwise 1x1 convolution holds exactly C scales (and C shifts).
+        x = ins[0]
+        n = max(1, x.rank)
+        module = f"nn.Conv{n}d({x.channels}, {x.channels}, 1, groups={x.channels}, bias={self.bias})"
+        if x.rank == 0:
+            return TorchEmit(module, "{m}({0}.unsqueeze(-1)).squeeze(-1)")
+        return TorchEmit(module)

@@ -19,14 +19,21 @@ def rf_cell(result: LayerResult) -> str:
     return text[0] if len(set(text)) == 1 else "x".join(text)
 
 
+NOT_COUNTED = "not counted"
+
+
+def _count(result: LayerResult, quantity: str, value: int) -> str:
+    return NOT_COUNTED if quantity in result.uncounted else f"{value:,}"
+
+
 def row(result: LayerResult) -> tuple[str, ...]:
     return (
         result.name,
         result.kind,
         str(result.shape),
         f"{result.neurons:,}",
-        f"{result.params:,}",
-        f"{result.macs:,}",
+        _count(result, "params", result.params),
+        _count(result, "macs", result.macs),
         rf_cell(result),
     )
 
@@ -50,4 +57,8 @@ def summary_lines(report: Report) -> list[str]:
         f"memory       activations {human(t.activation_bytes, 'B')}, "
         f"params {human(t.param_bytes, 'B')} ({report.dtype}, per sample)",
     ]
+    if t.not_counted:
+        names = ", ".join(t.not_counted[:8]) + (", ..." if len(t.not_counted) > 8 else "")
+        lines.append(f"not counted  {len(t.not_counted)} layer(s) had something that could not be counted "
+                     f"({names}): the totals above are lower bounds")
     return lines
