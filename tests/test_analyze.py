@@ -174,3 +174,26 @@ def test_unaligned_merge_warns() -> None:
     text = "input 4x16x16\na: conv 4 k3 p1\nb: conv 4 k3 p0+2 <- input\nadd a b"
     r = analyze(text)
     assert any("not aligned" in w for w in r["add_1"].warnings)
+
+
+def test_training_only_head() -> None:
+    """An auxiliary head holds parameters; its MACs count only in training (torchvision's _ops)."""
+    text = """
+    input 8x8x8
+    trunk: conv 8 k3 p1
+    head: linear 10 <- trunk
+    aux: conv 4 k1 @train <- trunk
+    aux_fc: linear 3
+    """
+    from netarith import parse, to_notation
+
+    g = parse(text)
+    assert g["aux"].train_only and not g["aux_fc"].train_only
+    assert parse(to_notation(g)) == g
+    ev = analyze(g)
+    tr = analyze(g, mode="train")
+    assert ev.totals.params == tr.totals.params
+    assert ev["aux"].macs == 0 and ev["aux_fc"].macs == 0  # fed only by the head: train-only too
+    assert tr["aux"].macs == 4 * 8 * 8 * 8 and tr["aux_fc"].macs == (4 * 8) * 8 * 3  # rows x in x out
+    assert "runs only in training" in ev["aux"].warnings[-1]
+    assert ev.totals.macs == tr.totals.macs - tr["aux"].macs - tr["aux_fc"].macs

@@ -176,10 +176,13 @@ def analyze(
     input: str | Shape | Sequence[int] | None = None,
     convention: str | Convention | None = None,
     dtype: str = "float32",
+    mode: str = "eval",
 ) -> Report:
     """Analyse a network: notation text, a file path, a zoo name, or a Graph.
 
     ``convention`` None means the source's own (a ``convention`` line), else pytorch.
+    ``mode`` "eval" (default) leaves the MACs of training-only layers (auxiliary heads,
+    marked ``@train``) out; "train" counts them.
 
     >>> analyze("3x224x224 | conv 96 k11 s4").layers[1].shape.dims
     (96, 54, 54)
@@ -191,18 +194,21 @@ def analyze(
     graph = load(source)
     if input is not None:
         graph = graph.with_input(input)
-    return analyze_graph(graph, convention=convention, dtype=dtype)
+    return analyze_graph(graph, convention=convention, dtype=dtype, mode=mode)
 
 
 def analyze_graph(
     graph: Graph,
     convention: str | Convention | None = None,
     dtype: str = "float32",
+    mode: str = "eval",
     *,
     trace_layer: str | None = None,
     trace: Trace | None = None,
 ) -> Report:
     """The analysis proper (``analyze`` resolves the source first)."""
+    if mode not in ("eval", "train"):
+        raise SpecError(f"mode must be 'eval' or 'train': {mode!r}")
     conv = get_convention(convention if convention is not None else graph.convention)
     if dtype not in DTYPES:
         raise SpecError(f"unknown dtype {dtype!r}{did_you_mean(dtype, DTYPES)} (one of: {', '.join(DTYPES)})")
@@ -214,6 +220,7 @@ def analyze_graph(
     fields: dict[str, RF | None] = {}
     results: list[LayerResult] = []
     append = results.append
+    training: set[str] = set()  # train-only layers and everything fed only by them
     for node in graph.nodes:
         op = node.op
         ctx = traced if node.name == trace_layer else quiet
@@ -237,11 +244,17 @@ def analyze_graph(
                              [s.dims for s in ins], shape.dims)
         fields[node.name] = rf
         warnings = out.warnings if note is None else (*out.warnings, note)
+        macs = out.macs
+        if node.train_only or (node.inputs and all(n in training for n in node.inputs)):
+            training.add(node.name)
+            if mode == "eval" and macs:
+                warnings = (*warnings, f"runs only in training: its {macs:,} MACs are not counted in eval mode")
+                macs = 0
         append(LayerResult(
             node.name, op.kind, node.inputs, shape, shape.numel, out.params, out.buffers,
-            out.macs, 2 * out.macs, rf, warnings, out.extras, node,
+            macs, 2 * macs, rf, warnings, out.extras, node,
             out.params if out.trainable is None else out.trainable,
-            out.macs + out.extras.get("bias", 0) if out.connections is None else out.connections,
+            macs + out.extras.get("bias", 0) if out.connections is None else out.connections,
             out.uncounted,
         ))
     return Report(

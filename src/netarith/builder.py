@@ -17,7 +17,8 @@
 Arguments are the notation's: positional values first (``out``), then keywords
 by long name (``kernel=3``), short name (``k=3``) or flag (``ceil=True``,
 ``bias=False``). ``name=`` names the layer; ``inputs=`` takes a name or a list
-(default: the previous layer). ``with b.scope("layer1.0"):`` prefixes names.
+(default: the previous layer); ``train_only=True`` marks an auxiliary head (its
+MACs are not counted in eval mode). ``with b.scope("layer1.0"):`` prefixes names.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class Builder:
         return ".".join([*self._prefix, name])
 
     def layer(self, kind: str, *args: Any, name: str | None = None,
-              inputs: str | Sequence[str] | None = None, **kwargs: Any) -> str:
+              inputs: str | Sequence[str] | None = None, train_only: bool = False, **kwargs: Any) -> str:
         """Add a layer of any kind; returns its name."""
         cls = REGISTRY.get(kind.lower())
         if cls is None:
@@ -94,7 +95,7 @@ class Builder:
             low = cls.arity[0]
             if len(ins) < low and self.last is not None:
                 ins = (self.last, *ins)
-        return self._add(op, name, ins)
+        return self._add(op, name, ins, train_only)
 
     def __getattr__(self, kind: str) -> Callable[..., str]:
         if kind.startswith("_"):
@@ -107,7 +108,7 @@ class Builder:
 
         return add_layer
 
-    def _add(self, op: Op, name: str | None, inputs: tuple[str, ...]) -> str:
+    def _add(self, op: Op, name: str | None, inputs: tuple[str, ...], train_only: bool = False) -> str:
         if name is None:
             n = self._counters.get(op.kind, 0) + 1
             while self.qualify(auto_name(op.kind, n)) in self._names:
@@ -122,7 +123,7 @@ class Builder:
             if i not in self._names:
                 raise GraphError(f"{full}: unknown input {i!r}{did_you_mean(i, self._names)}")
         self._names.add(full)
-        self._nodes.append(Node(full, op, inputs))
+        self._nodes.append(Node(full, op, inputs, train_only))
         self.last = full
         return full
 

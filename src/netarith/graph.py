@@ -37,6 +37,8 @@ class Node:
     name: str
     op: Op
     inputs: tuple[str, ...] = ()
+    #: runs only in training (an auxiliary head): its parameters count, its MACs do not in eval
+    train_only: bool = False
     #: the line it was written on, for messages; not part of equality
     line: int | None = field(default=None, compare=False, repr=False)
 
@@ -132,7 +134,7 @@ class Graph:
         if not isinstance(target.op, Input):
             raise GraphError(f"{name!r} is not an input layer")
         nodes = tuple(
-            Node(n.name, Input(shape=new), n.inputs, n.line) if n.name == name else n
+            Node(n.name, Input(shape=new), n.inputs, n.train_only, n.line) if n.name == name else n
             for n in self.nodes
         )
         return Graph(nodes, self.name, self.convention)

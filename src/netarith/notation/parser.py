@@ -13,7 +13,8 @@
 
 ``|`` separates layers on one line, and a one-liner may start with the input
 shape: ``3x227x227 | conv 96 k11 s4 | relu``. ``#`` starts a comment.
-Directives: ``convention NAME`` and ``model NAME``.
+Directives: ``convention NAME`` and ``model NAME``. ``@train`` marks a layer that runs
+only in training (an auxiliary classifier): its parameters count, its MACs do not.
 
 Errors are :class:`NotationError` with the line, the column, the line itself
 with a caret, and the nearest valid word.
@@ -42,6 +43,8 @@ _TOKEN_RE = re.compile(r"\S+")
 _SHORT_VALUE_RE = re.compile(r"[-+]?\d")
 _DIRECTIVES = ("convention", "model")
 _Tokens = list[tuple[str, int]]  # (text, offset in the segment)
+#: marks a layer that runs only in training (an auxiliary head)
+TRAIN_ONLY = "@train"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +135,7 @@ class _Parser:
                              source=self.source)
 
     def run(self, text: str) -> Graph:
-        raw: list[tuple[_Segment, str | None, type[Op], _Tokens, _Tokens | None]] = []
+        raw: list[tuple[_Segment, str | None, type[Op], _Tokens, _Tokens | None, bool]] = []
         explicit: set[str] = set()
         for seg in _segments(text):
             item = self._split(seg)
@@ -141,7 +144,9 @@ class _Parser:
             name, cls, tokens, inputs = item
             if name is not None:
                 explicit.add(name)
-            raw.append((seg, name, cls, tokens, inputs))
+            train_only = any(t == TRAIN_ONLY for t, _ in tokens)
+            tokens = [(t, c) for t, c in tokens if t != TRAIN_ONLY]
+            raw.append((seg, name, cls, tokens, inputs, train_only))
         if not raw:
             raise NotationError("no layers: write at least an input, e.g. 'input 3x224x224'",
                                 source=self.source)
@@ -149,7 +154,7 @@ class _Parser:
         nodes: list[Node] = []
         names: set[str] = set()
         previous: str | None = None
-        for seg, name, cls, tokens, inputs in raw:
+        for seg, name, cls, tokens, inputs, train_only in raw:
             op, positional_names = self._op(cls, tokens, seg)
             if name is None:
                 name = self._auto(cls.kind, counters, explicit | names)
@@ -157,7 +162,7 @@ class _Parser:
                 raise self.error(f"duplicate layer name {name!r}", seg)
             names.add(name)
             node_inputs = self._inputs(cls, name, inputs, positional_names, previous, seg)
-            nodes.append(Node(name, op, node_inputs, seg.line))
+            nodes.append(Node(name, op, node_inputs, train_only, seg.line))
             previous = name
         try:
             convention = self.convention

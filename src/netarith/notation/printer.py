@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..graph import Graph, Node
 from ..ops.base import Op, arg_fields
-from .parser import auto_name
+from .parser import TRAIN_ONLY, auto_name
 from .values import format_value
 
 __all__ = ["format_op", "to_notation"]
@@ -60,6 +60,8 @@ def _line(node: Node, counters: dict[str, int], previous: str | None) -> str:
     kind = node.op.kind
     n = counters.get(kind, 0) + 1
     text = format_op(node.op)
+    if node.train_only:
+        text += f" {TRAIN_ONLY}"
     if node.name == auto_name(kind, n):
         counters[kind] = n
         prefix = ""
