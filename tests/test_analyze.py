@@ -197,3 +197,21 @@ def test_training_only_head() -> None:
     assert tr["aux"].macs == 4 * 8 * 8 * 8 and tr["aux_fc"].macs == (4 * 8) * 8 * 3  # rows x in x out
     assert "runs only in training" in ev["aux"].warnings[-1]
     assert ev.totals.macs == tr.totals.macs - tr["aux"].macs - tr["aux_fc"].macs
+
+
+def test_matmul() -> None:
+    text = "input 8x16x32\nq: linear 32\nk: linear 32 <- input\nkt: permute 0 1 3 2\ns: matmul q kt"
+    r = analyze(text)
+    assert r["s"].shape.dims == (8, 16, 16)
+    assert r["s"].macs == 8 * 16 * 16 * 32
+
+
+def test_opaque_is_not_counted_not_zero() -> None:
+    r = analyze("input 3x8x8\nx: opaque op=my_op shape=4x8x8 params=12\nflatten")
+    d = r.to_dict()
+    assert d["layers"][1]["not_counted"] == ["macs"]
+    assert d["totals"]["not_counted"] == ["x"]
+    from netarith.report import render
+
+    table = render(r)
+    assert "not counted" in table and "lower bounds" in table

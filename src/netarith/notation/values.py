@@ -77,6 +77,8 @@ def parse_value(spec: ArgSpec, text: str) -> Any:
             raise SpecError(f"expected true or false, got {text!r}") from None
     if kind == "choice":
         return text.lower()
+    if kind == "str":
+        return text
     if kind == "shape":
         return Shape.parse(text)
     raise SpecError(f"unknown argument kind {kind!r}")  # pragma: no cover
@@ -114,7 +116,7 @@ def coerce(spec: ArgSpec, value: Any) -> Any:
     if value is None:
         return None
     kind = spec.kind
-    if isinstance(value, str) and kind not in ("choice",):
+    if isinstance(value, str) and kind not in ("choice", "str"):
         return parse_value(spec, value)
     if kind == "sizes" or kind == "ints":
         if isinstance(value, int):

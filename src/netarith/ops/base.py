@@ -53,7 +53,7 @@ class ArgSpec:
     ``kind`` is one of: ``int`` (>= ``min``), ``float``, ``ratios`` (exact
     fractions, ``2`` or ``1.5x2``), ``sizes`` (``3`` or ``3x1``), ``ints``
     (a list, may be negative: ``0 2 3 1`` or ``64x-1``), ``padding``, ``bool``,
-    ``choice``, ``shape``.
+    ``choice``, ``shape``, ``str`` (a word).
     """
 
     kind: str
@@ -219,6 +219,9 @@ def _check_value(kind: str, name: str, spec: ArgSpec, value: Any) -> None:
     elif k == "bool":
         if not isinstance(value, bool):
             raise SpecError(f"{where} must be true or false: {value!r}")
+    elif k == "str":
+        if not isinstance(value, str) or not value or any(ch.isspace() or ch in "#|" for ch in value):
+            raise SpecError(f"{where} must be a word without spaces, '#' or '|': {value!r}")
     elif k == "choice":
         if value not in spec.choices:
             raise SpecError(

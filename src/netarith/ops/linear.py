@@ -1,4 +1,4 @@
-"""Fully connected layers: ``linear`` (alias ``fc``).
+"""Fully connected layers, ``linear`` (alias ``fc``), and ``matmul`` of two tensors.
 
 As PyTorch's ``nn.Linear``, it acts on the last axis: a vector of F features
 becomes ``out`` features; a ``C x H x W`` tensor keeps ``C x H`` and maps W.
@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..errors import ShapeError
 from ..receptive import DROP, Collapse
 from ..shape import Shape
 from ..trace import fmt_num
 from .base import Context, Op, Out, TorchEmit, arg, register
 
-__all__ = ["Linear"]
+__all__ = ["Linear", "MatMul"]
 
 
 @register
@@ -68,3 +69,44 @@ class Linear(Op):
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(f"nn.Linear({ins[0].dims[-1]}, {self.out}, bias={self.bias})")
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MatMul(Op):
+    """Matrix product of two tensors, PyTorch's ``matmul`` (batch axes broadcast). ``matmul q k``."""
+
+    kind = "matmul"
+    aliases = ("bmm", "mm")
+    family = "linear"
+    summary = "matrix product of two tensors"
+    arity = (2, 2)
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        a, b = ins
+        if len(a.dims) < 2 or len(b.dims) < 2:
+            raise ShapeError(f"matmul needs matrices (2 or more axes per sample): {a} and {b}")
+        n, k = a.dims[-2:]
+        k2, m = b.dims[-2:]
+        if k != k2:
+            raise ShapeError(f"matmul: {a} @ {b}: the inner sizes {k} and {k2} differ")
+        batch = _broadcast_batch(a.dims[:-2], b.dims[:-2], a, b)
+        out = Shape((*batch, n, m))
+        macs = out.numel * k
+        if ctx.trace is not None:
+            ctx.trace.step("macs", "numel(out) * k", f"{fmt_num(out.numel)} * {k}", macs)
+        return Out(out, macs=macs, rf=DROP)
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        return TorchEmit(None, "torch.matmul({0}, {1})")
+
+
+def _broadcast_batch(x: tuple[int, ...], y: tuple[int, ...], a: Shape, b: Shape) -> tuple[int, ...]:
+    if len(x) != len(y):
+        raise ShapeError(f"matmul: {a} and {b} have different batch ranks per sample")
+    dims = []
+    for p, q in zip(x, y):
+        if p != q and 1 not in (p, q):
+            raise ShapeError(f"matmul: cannot broadcast the batch axes of {a} and {b}")
+        dims.append(max(p, q))
+    return tuple(dims)

@@ -1,0 +1,55 @@
+"""A layer netarith has no rule for: its shape is known, its cost is not counted.
+
+Importers produce it for an operation they can read but not count (a custom op,
+say): the table and the JSON mark it "not counted", and the totals say they are
+lower bounds. It is never silently a zero. ``opaque op=my_op shape=64x7x7``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..errors import SpecError
+from ..receptive import DROP
+from ..shape import Shape
+from .base import Context, Op, Out, TorchEmit, arg, register
+
+__all__ = ["Opaque"]
+
+_QUANTITIES = ("params", "macs")
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Opaque(Op):
+    """An operation with a known output shape and uncounted cost."""
+
+    kind = "opaque"
+    aliases = ("unknown", "custom")
+    family = "opaque"
+    summary = "an operation netarith cannot count"
+    arity = (0, None)
+
+    op: str = arg("str", help="what the operation is called where it came from")
+    shape: Shape = arg("shape", help="its per-sample output shape")
+    params: int | None = arg("int", None, min=0, help="its parameters, if known")
+    macs: int | None = arg("int", None, min=0, help="its multiply-accumulates, if known")
+
+    def check(self) -> None:
+        if self.params is not None and self.macs is not None:
+            raise SpecError(f"opaque {self.op}: with params and macs both known, use a real layer kind")
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        missing = tuple(q for q in _QUANTITIES if getattr(self, q) is None)
+        return Out(
+            self.shape,
+            params=self.params or 0,
+            macs=self.macs or 0,
+            warnings=(f"{self.op}: netarith has no rule for it; its {' and '.join(missing)} are not counted",),
+            rf=DROP,
+            uncounted=missing,
+        )
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        raise SpecError(f"opaque {self.op}: no PyTorch equivalent is known")
