@@ -34,8 +34,8 @@ def make_divisible(value: float, divisor: int, min_value: int | None = None) -> 
     float product (``channels * width_mult``): the same float operations give the same
     channels.
 
-    >>> make_divisible(32 * 0.75, 8), make_divisible(16 * 1.1, 8), make_divisible(83, 8)
-    (24, 16, 88)
+    >>> make_divisible(32 * 0.75, 8), make_divisible(83, 8), make_divisible(11, 8)
+    (24, 80, 16)
     """
     floor = divisor if min_value is None else min_value
     rounded = max(floor, int(value + divisor / 2) // divisor * divisor)

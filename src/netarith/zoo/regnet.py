@@ -40,7 +40,7 @@ def block_widths(depth: int, w_0: int, w_a: float, w_m: float, quantum: int = 8)
     for ``log`` and ``pow``.
 
     >>> block_widths(16, 48, 27.89, 2.09)  # regnet_y_400mf
-    [48, 104, 104, 208, 208, 208, 208, 208, 208, 440, 440, 440, 440, 440, 440, 440]
+    [48, 104, 104, 104, 208, 208, 208, 208, 208, 208, 440, 440, 440, 440, 440, 440]
     """
     a, w0, log_m, m = _f32(w_a), _f32(w_0), _f32(math.log(w_m)), _f32(w_m)
     widths = []
