@@ -102,3 +102,12 @@ def test_layers_match_torchvision(name: str) -> None:
     assert all(n in ours for n in leaves), [n for n in leaves if n not in ours][:5]
     assert compared >= len(leaves) > 0
     assert entry.input == "x".join(map(str, report.input.dims))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_default_input_is_the_default_weights_crop(name: str) -> None:
+    entry = registry.get(name)
+    weights = torchvision.models.get_model_weights(name).DEFAULT
+    crop = weights.transforms().crop_size[0]
+    assert entry.input == f"3x{crop}x{crop}"
+    assert str(weights) in entry.source

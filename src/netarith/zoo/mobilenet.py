@@ -100,7 +100,7 @@ _V2_SETTING = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
 
 
 @register("mobilenet_v2", family="mobilenet", input="3x224x224",
-          source=torchvision_source("mobilenet_v2", "MobileNet_V2_Weights.IMAGENET1K_V1"))
+          source=torchvision_source("mobilenet_v2", "MobileNet_V2_Weights.IMAGENET1K_V2"))
 def mobilenet_v2() -> Graph:
     """MobileNet V2 (inverted residuals, linear bottlenecks), width 1.0."""
     b = Builder("3x224x224", name="mobilenet_v2")
@@ -165,7 +165,7 @@ _V3_BN = BatchNorm(eps=0.001, momentum=0.01)
 
 
 @register("mobilenet_v3_large", family="mobilenet", input="3x224x224",
-          source=torchvision_source("mobilenet_v3_large", "MobileNet_V3_Large_Weights.IMAGENET1K_V1"))
+          source=torchvision_source("mobilenet_v3_large", "MobileNet_V3_Large_Weights.IMAGENET1K_V2"))
 def mobilenet_v3_large() -> Graph:
     """MobileNet V3-Large, width 1.0."""
     return _mobilenet_v3("mobilenet_v3_large", _V3_LARGE, last_channel=1280)
