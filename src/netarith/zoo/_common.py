@@ -2,10 +2,14 @@
 
 Naming: a layer is named by the PyTorch module that holds it
 (``features.3.block.0.0``), so a state-dict key minus ``.weight`` names its
-layer. Operations torchvision writes in ``forward`` rather than as modules (a
-residual sum, the squeeze-excite product, ``x.mean``) are named by the module
-whose output they are: ``features.3`` is the sum ending block 3,
-``features.3.block.2`` the product ending its squeeze-excite.
+layer (a bare parameter names its own layer: ConvNeXt's ``features.1.0.layer_scale``).
+Operations torchvision writes in ``forward`` rather than as modules (a residual
+sum, the squeeze-excite product) are named by the module whose output they are:
+``features.3`` is the sum ending block 3, ``features.3.block.2`` the product
+ending its squeeze-excite. The others are named inside their module after what
+``forward`` calls them (RegNet's ``...block1-0.add`` before the block's ReLU,
+ShuffleNet's ``x1``, ``x2`` and ``cat``), or at the top level after the call
+(``avgpool``, ``flatten``; ``globalpool`` for ``x.mean([2, 3])``).
 """
 
 from __future__ import annotations
