@@ -9,6 +9,7 @@ comparison with torchvision's modules is in test_zoo_mobile_torchvision.py (torc
 from __future__ import annotations
 
 import csv
+import gc
 import math
 import re
 import time
@@ -102,18 +103,24 @@ def test_notation_round_trip(name: str) -> None:
 
 
 def test_models_build_in_milliseconds() -> None:
-    slowest = 0.0
+    slowest, which = 0.0, ""
     for name in MINE:
         builder = registry.get(name).builder
-        best = min(_timed(builder) for _ in range(3))
-        slowest = max(slowest, best)
-    assert slowest < 0.1, f"the slowest model took {slowest * 1000:.1f} ms to build"
+        best = min(_timed(builder) for _ in range(5))
+        if best > slowest:
+            slowest, which = best, name
+    assert slowest < 0.1, f"{which} took {slowest * 1000:.1f} ms of CPU to build"
 
 
 def _timed(fn: Any) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+    """CPU seconds of this process (other processes on a busy machine do not count)."""
+    gc.disable()
+    try:
+        start = time.process_time()
+        fn()
+        return time.process_time() - start
+    finally:
+        gc.enable()
 
 
 # --------------------------------------------------------------- MobileNets, the paper
