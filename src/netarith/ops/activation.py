@@ -1,4 +1,4 @@
-"""Activations, softmax and dropout: elementwise, shape-preserving.
+"""Activations, softmax, dropout and stochastic depth: elementwise, shape-preserving.
 
 Only PReLU has parameters (1, or one per channel). Extra recorded for the
 counting presets: ``act`` (elements the activation is applied to).
@@ -30,6 +30,7 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Softplus",
+    "StochasticDepth",
     "Tanh",
 ]
 
@@ -161,7 +162,8 @@ class Softmax(_DimOp):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         self._axis(ins[0])
-        return super().infer(ins, ctx)
+        # Named base: zero-argument super() fails in a slots=True dataclass (a rebuilt class).
+        return _Activation.infer(self, ins, ctx)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(f"nn.Softmax(dim={self.dim})")
@@ -178,7 +180,8 @@ class LogSoftmax(_DimOp):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         self._axis(ins[0])
-        return super().infer(ins, ctx)
+        # Named base: zero-argument super() fails in a slots=True dataclass (a rebuilt class).
+        return _Activation.infer(self, ins, ctx)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(f"nn.LogSoftmax(dim={self.dim})")
@@ -201,3 +204,33 @@ class Dropout(_Activation):
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(f"nn.Dropout({self.p})")
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StochasticDepth(_Activation):
+    """Stochastic depth (drop path): in training, drops a residual branch for a random
+    sample (``row``) or the whole batch (``batch``) with probability ``p`` and scales
+    the survivors by ``1/(1-p)``; at inference the identity (Huang et al., "Deep
+    Networks with Stochastic Depth", ECCV 2016; torchvision's ``StochasticDepth``).
+    ``stochasticdepth 0.1``, ``droppath 0.2 mode=batch``.
+    """
+
+    kind = "stochasticdepth"
+    aliases = ("stochastic_depth", "droppath", "drop_path")
+    summary = "stochastic depth (identity at inference)"
+    counted = ""
+    p: float = arg("float", 0.0, positional=True, help="probability of dropping the branch")
+    mode: str = arg("choice", "row", choices=("row", "batch"), help="drop per sample or per batch")
+
+    def check(self) -> None:
+        if not 0 <= self.p <= 1:
+            raise SpecError(f"stochasticdepth: 'p' must be between 0 and 1: {self.p}")
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        # torch has no such module; written out as torchvision's stochastic_depth computes it.
+        keep = 1.0 - self.p
+        noise = "({0}.shape[0],) + (1,) * ({0}.dim() - 1)" if self.mode == "row" else "(1,) * {0}.dim()"
+        scale = f".div_({keep!r})" if keep > 0 else ""
+        dropped = f"{{0}} * {{0}}.new_empty({noise}).bernoulli_({keep!r}){scale}"
+        return TorchEmit(None, f"({dropped} if self.training and {self.p!r} > 0 else {{0}})")

@@ -3,6 +3,9 @@
 As PyTorch's ``nn.Linear``, it acts on the last axis: a vector of F features
 becomes ``out`` features; a ``C x H x W`` tensor keeps ``C x H`` and maps W.
 Params ``F*out + out``; MACs ``rows*F*out`` where rows is the number of vectors.
+On a map with spatial axes this is usually a forgotten ``flatten`` and is warned
+about, unless the layer says ``pointwise``: applied at every position of a
+channels-last map on purpose (ConvNeXt's MLP after ``permute 0 2 3 1``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ class Linear(Op):
 
     out: int = arg("int", positional=True, aliases=("out_features", "units", "num_output"))
     bias: bool = arg("bool", True, flags={"nobias": False})
+    pointwise: bool = arg("bool", False, flags={"pointwise": True},
+                          help="meant for every position of a channels-last map (no warning)")
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         x = ins[0]
@@ -41,10 +46,11 @@ class Linear(Op):
         params = features * self.out + (self.out if self.bias else 0)
         macs = rows * features * self.out
         warnings: tuple[str, ...] = ()
-        if x.rank >= 2:
+        if x.rank >= 2 and not self.pointwise:
             warnings = (
                 f"linear acts on the last axis only ({features} of {x}), as PyTorch's Linear "
-                f"does; to connect every input, flatten first (in_features {fmt_num(x.numel)})",
+                f"does; to connect every input, flatten first (in_features {fmt_num(x.numel)}); "
+                "if it is meant for every position, say 'pointwise'",
             )
         if ctx.trace is not None:
             ctx.trace.step(

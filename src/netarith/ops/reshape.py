@@ -1,4 +1,5 @@
-"""Reshaping without arithmetic: ``flatten``, ``reshape``, ``permute``, ``identity``.
+"""Reshaping without arithmetic: ``flatten``, ``reshape``, ``permute``, ``identity``,
+``shuffle`` (channel shuffle) and ``chunk`` (one piece of ``torch.chunk``).
 
 Dims in arguments are PyTorch's, with the batch as dim 0 (``flatten`` is
 ``nn.Flatten()``: start 1, end -1; ``permute 0 2 3 1`` moves channels last).
@@ -12,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import ShapeError, SpecError
-from ..receptive import DROP, ELEMENTWISE, Remap
+from ..receptive import DROP, ELEMENTWISE, Remap, Windows
 from ..shape import Shape
 from .base import Context, Op, Out, TorchEmit, arg, register
 
-__all__ = ["Flatten", "Identity", "Permute", "Reshape"]
+__all__ = ["ChannelShuffle", "Chunk", "Flatten", "Identity", "Permute", "Reshape"]
 
 
 def _sample_axis(kind: str, dim: int, x: Shape) -> int:
@@ -142,3 +143,83 @@ class Identity(Op):
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit("nn.Identity()")
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChannelShuffle(Op):
+    """Interleave the channels of ``groups`` groups (ShuffleNet, ``nn.ChannelShuffle``). ``shuffle 2``.
+
+    Channel ``g * (C/groups) + i`` moves to ``i * groups + g``: a reshape to
+    ``groups x C/groups``, a transpose and a flatten (Zhang et al., ShuffleNet, 2018,
+    section 3.1). Nothing is computed or learned; positions stay where they are.
+    """
+
+    kind = "shuffle"
+    aliases = ("channelshuffle", "channel_shuffle")
+    family = "reshape"
+    summary = "channel shuffle"
+
+    groups: int = arg("int", positional=True, short="g", help="number of channel groups")
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        if x.channels % self.groups:
+            raise ShapeError(
+                f"shuffle: {self.groups} groups do not divide the {x.channels} channels of {x}"
+            )
+        return Out(x)
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        return TorchEmit(f"nn.ChannelShuffle({self.groups})")
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Chunk(Op):
+    """Piece ``index`` of ``torch.chunk(x, chunks, dim)``. ``chunk 2 i1`` (the second half
+    of the channels), ``chunk 3 i0 dim=2``.
+
+    As PyTorch: every piece has ``ceil(size / chunks)`` entries except the last,
+    which keeps the rest; when the pieces run out early there are fewer than
+    ``chunks`` of them, and asking for a missing one is an error.
+    """
+
+    kind = "chunk"
+    family = "reshape"
+    summary = "one piece of torch.chunk"
+
+    chunks: int = arg("int", positional=True, help="how many pieces the axis is cut into")
+    index: int = arg("int", 0, short="i", min=0, help="which piece (0 = the first)")
+    dim: int = arg("int", 1, min=-64, help="PyTorch dim (batch is 0)")
+
+    def _axis(self, x: Shape) -> int:
+        return _sample_axis("chunk", self.dim, x)
+
+    def _bounds(self, x: Shape) -> tuple[int, int, int]:
+        """(axis, first entry, entries) of the piece, as torch.chunk cuts it."""
+        axis = self._axis(x)
+        size = x.dims[axis]
+        piece = -(-size // self.chunks)  # ceil: torch.chunk's piece size
+        start = self.index * piece
+        if start >= size:
+            pieces = -(-size // piece)
+            raise ShapeError(
+                f"chunk: an axis of {size} cut into pieces of {piece} gives {pieces} piece(s), "
+                f"so there is no piece {self.index} (count from 0)"
+            )
+        return axis, start, min(piece, size - start)
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        axis, start, length = self._bounds(x)
+        dims = list(x.dims)
+        dims[axis] = length
+        if axis == 0:
+            return Out(Shape(tuple(dims)))
+        # A crop of a spatial axis: a 1-wide window whose first output sits at `start`.
+        windows = tuple((1, 1, -start if a == axis - 1 else 0) for a in range(x.rank))
+        return Out(Shape(tuple(dims)), rf=Windows(windows))
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        return TorchEmit(None, f"{{0}}.chunk({self.chunks}, dim={self.dim})[{self.index}]")
