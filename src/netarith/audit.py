@@ -252,6 +252,12 @@ class _Search:
             self.base_outs = self._forward(_Variant(self.nodes, conv, 0), None)
         self.numbers = self._network_numbers()
         self.ancestors = self._ancestors()
+        self.users: dict[str, list[str]] = {}
+        for node in self.nodes:
+            for name in node.inputs:
+                self.users.setdefault(name, []).append(node.name)
+        self._by_text: dict[str, Change] = {}
+        self.matched: list[Claim] = []
 
     # -- evaluation --------------------------------------------------------------
 
@@ -360,7 +366,7 @@ class _Search:
                 notes.append(f"under PyTorch's rounding this would be {_show(other)}: the difference starts "
                              f"at {origin.name}")
             elif other is not None and claim.value.verdict(other) not in REPRODUCES:
-                alternatives = self._architecture(result.claim, pytorch, exclude_convention=False)
+                alternatives = self._architecture(result.claim, pytorch)
                 explanations = [Explanation(
                     "convention",
                     f"{self.conv.name} rounding, the model's convention: {self.conv.description}",
@@ -382,16 +388,26 @@ class _Search:
     def _run_failed(self) -> list[ClaimResult]:
         """The network as printed does not compute: find the fewest changes that make it."""
         failing = self._failing_layer()
+        window = self._scope_layers(failing)
         variants = []
-        for changes in self._candidates(failing, self.conv, allow_pairs=True):
-            variant = self._apply(changes, self.conv)
-            if variant is None:
-                continue
-            report = self._full(variant)
-            if report is None:
-                continue
-            matched = sum(1 for c in self.claims if _safe_verdict(report, c) in REPRODUCES)
-            variants.append((-matched, sum(c.cost for c in changes), changes, report))
+        for pairs in (False, True):
+            for changes in self._candidates(window, self.conv, pairs=pairs, cheap=True):
+                if pairs and len(changes) == 1:
+                    continue
+                variant = self._apply(changes, self.conv)
+                if variant is None:
+                    continue
+                try:  # first only as far as the failing layer: most candidates stop there
+                    self._forward(variant, {failing})
+                except ShapeError:
+                    continue
+                report = self._full(variant)
+                if report is None:
+                    continue
+                matched = sum(1 for c in self.claims if _safe_verdict(report, c) in REPRODUCES)
+                variants.append((-matched, sum(c.cost for c in changes), changes, report))
+            if variants:
+                break
         variants.sort(key=lambda item: (item[0], item[1]))
         results = []
         for claim in self.claims:
@@ -401,7 +417,7 @@ class _Search:
                 if value is not None and claim.value.verdict(value) in REPRODUCES:
                     explanations.append(Explanation(
                         "architecture",
-                        f"the network computes, and gives {_show(value)}, with " + _describe(changes),
+                        f"{_describe(changes)} makes the network compute and gives {_show(value)}",
                         tuple(c.text for c in changes), value, cost))
             results.append(ClaimResult(claim, None, "not computed", tuple(_rank(explanations)[:5]),
                                        (f"the network as printed does not compute: {self.failure}",)))
@@ -573,11 +589,12 @@ class _Search:
 
     # -- architecture family -----------------------------------------------------
 
-    def _architecture(self, claim: Claim, conv: Convention, exclude_convention: bool = True) -> list[Explanation]:
+    def _architecture(self, claim: Claim, conv: Convention) -> list[Explanation]:
         out: list[Explanation] = []
         scope = claim.layer if claim.layer != "totals" else None
+        window = self._window(scope)
         found = 0
-        for changes in self._candidates(scope, conv, allow_pairs=True):
+        for changes in self._candidates(window, conv, pairs=True, cheap=scope is not None):
             variant = self._apply(changes, conv)
             if variant is None:
                 continue
@@ -592,6 +609,20 @@ class _Search:
         out = _rank(out)[:12]
         return [self._with_breaks(e, conv) for e in out]
 
+    def _window(self, scope: str | None) -> list[Node]:
+        """Where a change could explain a figure at ``scope`` without breaking one that matched:
+        its ancestors (every layer, for a total), less those at or before a matched layer figure."""
+        layers = self._scope_layers(scope)
+        upstream = self.ancestors.get(scope, set()) if scope is not None else None
+        settled: set[str] = set()
+        for c in self.matched:
+            if c.layer == "totals" or c.layer not in self.ancestors:
+                continue
+            if upstream is None or c.layer in upstream:
+                settled |= self.ancestors[c.layer] | {c.layer}
+        window = [n for n in layers if n.name not in settled]
+        return window or layers
+
     def _with_breaks(self, explanation: Explanation, conv: Convention) -> Explanation:
         changes = [self._change_from_text(t) for t in explanation.changes]
         variant = self._apply(tuple(c for c in changes if c is not None), conv)
@@ -599,7 +630,7 @@ class _Search:
             return explanation
         report = self._full(variant)
         broken = tuple(
-            c.figure for c in getattr(self, "matched", [])
+            c.figure for c in self.matched
             if report is None or _safe_verdict(report, c) not in REPRODUCES
         )
         if not broken:
@@ -610,40 +641,46 @@ class _Search:
     def _change_from_text(self, text: str) -> Change | None:
         return self._by_text.get(text)
 
-    def _candidates(self, scope: str | None, conv: Convention, allow_pairs: bool) -> Iterator[tuple[Change, ...]]:
-        """Single changes, then pairs, cheapest kinds first."""
-        singles = list(self._singles(scope, conv))
-        self._by_text = {c.text: c for c in singles}
+    def _candidates(self, window: list[Node], conv: Convention, *, pairs: bool,
+                    cheap: bool) -> Iterator[tuple[Change, ...]]:
+        """Single changes, then pairs (and the input x padding x convention grid), cheapest first.
+
+        ``cheap`` says a candidate costs little to evaluate (a layer's figure needs only its
+        ancestors); the input-size pairs are tried only then.
+        """
+        singles = list(self._singles(window, conv))
+        self._by_text.update((c.text, c) for c in singles)
         for c in singles:
             yield (c,)
-        if not allow_pairs:
+        if not pairs:
             return
-        globals_ = [c for c in singles if c.kind in ("input", "convention")]
-        locals_ = [c for c in singles if c.kind == "arg" and c.field in ("padding", "stride", "rounding")]
-        for i, a in enumerate(globals_):
-            for b in globals_[i + 1:]:
-                if a.kind != b.kind:
-                    yield (a, b)
+        convs = [c for c in singles if c.kind == "convention"]
+        sizes = [c for c in singles if c.kind == "input"]
+        locals_ = [c for c in singles if c.kind == "arg" and c.field in ("padding", "stride", "rounding", "kernel")]
+        windowed = {c.layer for c in locals_}
+        for a in convs:
+            for b in sizes:
+                yield (a, b)
             for b in locals_:
                 yield (a, b)
-        windowed = {c.layer for c in locals_}
+        if cheap:
+            for a in sizes:
+                for b in locals_:
+                    yield (a, b)
         if len(windowed) <= 6:
             for i, a in enumerate(locals_):
                 for b in locals_[i + 1:]:
                     if a.layer != b.layer:
                         yield (a, b)
-        # input x padding x convention: the grid a reader would try by hand
-        convs = [c for c in globals_ if c.kind == "convention"]
-        sizes = [c for c in globals_ if c.kind == "input"]
-        pads = [c for c in locals_ if c.field == "padding"]
-        if len(windowed) <= 2:
+        if cheap and len(windowed) <= 2:
+            # the grid a reader would try by hand
+            pads = [c for c in locals_ if c.field == "padding"]
             for c in convs:
                 for s in sizes:
                     for p in pads:
                         yield (c, s, p)
 
-    def _singles(self, scope: str | None, conv: Convention) -> Iterator[Change]:
-        layers = self._scope_layers(scope)
+    def _singles(self, layers: list[Node], conv: Convention) -> Iterator[Change]:
         for name in self.graph.inputs:
             shape = name.op.shape  # type: ignore[attr-defined]
             if not shape.spatial:
@@ -669,8 +706,8 @@ class _Search:
         for node in layers:
             if len(node.inputs) == 1:
                 prev = self.graph[node.inputs[0]]
-                users = [n for n in self.nodes if prev.name in n.inputs]
-                if len(prev.inputs) == 1 and len(users) == 1 and not isinstance(prev.op, Input):
+                if len(prev.inputs) == 1 and len(self.users.get(prev.name, ())) == 1 and \
+                        not isinstance(prev.op, Input):
                     yield Change("swap", f"swap {prev.name} and {node.name}", 2.0, node.name, value=prev.name)
 
     def _scope_layers(self, scope: str | None) -> list[Node]:
@@ -853,7 +890,7 @@ class _Search:
 
     def searched_note(self, claim: Claim) -> str:
         scope = claim.layer if claim.layer != "totals" else None
-        layers = [n.name for n in self._scope_layers(scope) if any(
+        layers = [n.name for n in self._window(scope) if any(
             f.name in ("padding", "stride", "kernel") for f, _ in arg_fields(type(n.op)))]
         inputs = [n.op for n in self.graph.inputs]
         sizes = ""
