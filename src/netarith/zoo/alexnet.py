@@ -42,15 +42,10 @@ def _convs(b: Builder, table: tuple[tuple[int, int, int, int, int], ...], *, poo
     for i, (out, k, s, p, g) in enumerate(table, start=1):
         b.conv(out, k=k, s=s, p=p, g=g, name=f"conv{i}")
         b.relu(name=f"relu{i}" if relu_names else None)
-        steps = []
-        if i in _NORMED:
-            steps.append("norm")
-        if i in _POOLED:
-            steps.insert(0 if pool_first else len(steps), "pool")
-        for step in steps:
-            if step == "norm":
+        for step in ("pool", "norm") if pool_first else ("norm", "pool"):
+            if step == "norm" and i in _NORMED:
                 b.lrn(5, k=lrn_k, name=f"norm{i}", **_LRN)
-            else:
+            elif step == "pool" and i in _POOLED:
                 b.maxpool(3, s=2, name=f"pool{i}")
 
 
