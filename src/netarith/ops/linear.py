@@ -3,12 +3,6 @@
 As PyTorch's ``nn.Linear``, it acts on the last axis: a vector of F features
 becomes ``out`` features; a ``C x H x W`` tensor keeps ``C x H`` and maps W.
 Params ``F*out + out``; MACs ``rows*F*out`` where rows is the number of vectors.
-
-``rbf`` is LeNet-5's output layer (LeCun et al. 1998, section II.B): Euclidean
-radial basis units ``y_i = sum_j (x_j - w_ij)^2``, ``F*out`` weights and no bias;
-``fixed`` says the weights were chosen by hand and not trained, so they count
-as parameters but not as trainable ones. MACs ``rows*F*out`` (one square and
-accumulate per weight).
 """
 
 from __future__ import annotations
@@ -81,7 +75,12 @@ class Linear(Op):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RBF(Op):
     """Euclidean radial basis units on the last axis, ``y_i = sum_j (x_j - w_ij)^2``
-    (LeNet-5's output layer). ``rbf 10``; ``rbf 10 fixed``: hand-chosen, untrained weights."""
+    (LeNet-5's output layer, LeCun et al. 1998, section II.B). ``rbf 10``; ``rbf 10 fixed``.
+
+    ``F*out`` weights, no bias; ``fixed`` says they were chosen by hand and not trained
+    (LeNet-5's +1/-1 codes), so they count as parameters but not as trainable ones.
+    MACs ``rows*F*out``: one square and accumulate per weight.
+    """
 
     kind = "rbf"
     aliases = ("euclidean_rbf",)
