@@ -1,7 +1,7 @@
 """Optional tier: the zoo's torchvision models against torchvision's own modules.
 
-Runs only where torchvision is installed (here: /work/main/.venv-tv, torch 2.14.1 and
-torchvision 0.29.1)::
+The classic families' torchvision models. Runs only where torchvision is installed
+(here: /work/main/.venv-tv, torch 2.14.1 and torchvision 0.29.1)::
 
     PYTHONPATH=src /work/main/.venv-tv/bin/python -m pytest -q -p no:cacheprovider tests/test_zoo_torchvision.py
 
@@ -26,8 +26,11 @@ torchvision = pytest.importorskip("torchvision")
 torch = pytest.importorskip("torch")
 
 META = Path(__file__).parent / "data" / "torchvision_meta.csv"
+#: The classic families' modules (the mobile families have tests/test_zoo_mobile_torchvision.py).
+_FAMILIES = {"alexnet", "vgg", "resnet", "densenet", "googlenet", "inception", "squeezenet"}
 with open(META, newline="") as _f:
-    NAMES = sorted({row["model"] for row in csv.DictReader(_f)} & set(zoo.names()))
+    NAMES = sorted(name for name in {row["model"] for row in csv.DictReader(_f)} & set(zoo.names())
+                   if zoo.get(name).family in _FAMILIES)
 
 _SHAPED = ("Conv2d", "BatchNorm2d", "Linear", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout")
 #: How torchvision builds each model when its ImageNet weights load.
