@@ -8,6 +8,9 @@ Counts (reference/conv-arithmetic.md sections 3 and 4):
   MACs counted on the input side, the multiplies that really happen:
   ``prod(in spatial)*Cin*(Cout/g)*prod(k)``. (thop and torchinfo count on the
   output side, a stride-squared too high.)
+* tableconv (a connection table: output map j sees only the input maps listed
+  in row j, LeCun et al. 1998, Table I): params ``sum_j |row_j|*prod(k)`` +
+  ``Cout``; MACs ``prod(out spatial)*sum_j |row_j|*prod(k)``.
 """
 
 from __future__ import annotations
@@ -15,17 +18,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..arith import transposed_size
 from ..errors import ShapeError, SpecError
 from ..receptive import Transposed
 from ..shape import Shape
 from ..trace import fmt_num
-from ._sliding import slide
-from ._torchcode import kwargs, pad_module, symmetric, tup
+from ._sliding import Slide, slide
+from ._torchcode import kwargs, pad_module, symmetric, torch_pads, tup
 from .base import Context, Op, Out, Padding, TorchEmit, arg, expand, expand_padding, register
 
-__all__ = ["Conv", "ConvTranspose"]
+__all__ = ["Conv", "ConvTranspose", "TableConv", "connection_table"]
 
 _PAD_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -260,3 +264,115 @@ class ConvTranspose(Op):
             return TorchEmit(module)
         crops = ", ".join(f"{b}:{b + o}" for b, o in zip(pb, out.spatial))
         return TorchEmit(module, f"{{m}}({{0}})[:, :, {crops}]")
+
+
+def connection_table(rows: Sequence[Sequence[int]]) -> str:
+    """The ``table=`` text of a :class:`TableConv`: one group of input maps per output map.
+
+    >>> connection_table([(0, 1, 2), (1, 2, 3), range(4)])
+    '0+1+2,1+2+3,0+1+2+3'
+    """
+    return ",".join("+".join(str(i) for i in row) for row in rows)
+
+
+@lru_cache(maxsize=64)
+def _read_table(text: str) -> tuple[tuple[int, ...], ...]:
+    """``'0+1+2,1+2+3'`` -> ((0, 1, 2), (1, 2, 3)); SpecError names the bad group."""
+    rows = []
+    for j, group in enumerate(text.split(",")):
+        words = group.split("+")
+        if not all(w.isdigit() for w in words):
+            raise SpecError(
+                f"tableconv: 'table' group {j} is {group!r}; write the input maps of each output "
+                "map joined by '+', groups separated by ',' (e.g. table=0+1+2,1+2+3)"
+            )
+        row = tuple(int(w) for w in words)
+        if len(set(row)) != len(row):
+            raise SpecError(f"tableconv: 'table' group {j} lists an input map twice: {group!r}")
+        rows.append(row)
+    return tuple(rows)
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TableConv(Op):
+    """Convolution with a connection table: output map j sees only the input maps of
+    row j (LeNet-5's C3, LeCun et al. 1998, Table I). ``tableconv 3 k5 table=0+1,1+2,0+1+2``."""
+
+    kind = "tableconv"
+    aliases = ("partialconv", "connconv")
+    family = "conv"
+    summary = "convolution with a connection table (partial connections between maps)"
+    weighted = True
+
+    out: int = arg("int", positional=True, aliases=("out_channels", "num_output"), help="output channels")
+    kernel: tuple[int, ...] = arg("sizes", short="k", aliases=("kernel_size",), help="kernel size")
+    table: str = arg("str", aliases=("connections",),
+                     help="input maps of each output map: 0+1+2,1+2+3,... (one group per output map)")
+    stride: tuple[int, ...] = arg("sizes", (1,), short="s", help="stride")
+    padding: Padding = arg("padding", ((0, 0),), short="p", min=0, help="padding per axis")
+    bias: bool = arg("bool", True, flags={"nobias": False}, help="learn a bias")
+
+    def check(self) -> None:
+        rows = _read_table(self.table)
+        if len(rows) != self.out:
+            raise SpecError(
+                f"tableconv: 'table' has {len(rows)} groups but 'out' is {self.out}; "
+                "give one group of input maps per output map"
+            )
+
+    @property
+    def rows(self) -> tuple[tuple[int, ...], ...]:
+        """The input maps of each output map."""
+        return _read_table(self.table)
+
+    def _slide(self, x: Shape, ctx: Context) -> Slide:
+        conv = ctx.convention
+        return slide("tableconv", x, self.kernel, self.stride, self.padding, (1,),
+                     conv.conv_rounding, "none", ctx,
+                     same_style=conv.same, why_rounding=f"{conv.name} rounds convolutions up")
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        _rank_ok("tableconv", x)
+        highest = max(max(row) for row in self.rows)
+        if highest >= x.channels:
+            raise ShapeError(
+                f"the connection table names input map {highest}, but the input has "
+                f"{x.channels} maps (0..{x.channels - 1})"
+            )
+        sl = self._slide(x, ctx)
+        out = Shape((self.out, *sl.out))
+        window = math.prod(sl.kernel)
+        links = sum(len(row) for row in self.rows)  # (input map, output map) pairs
+        bias = self.out if self.bias else 0
+        params = links * window + bias
+        macs = math.prod(sl.out) * links * window
+        if ctx.trace is not None:
+            kern = "*".join(map(str, sl.kernel))
+            ctx.trace.step("params", "sum_j |table_j| * prod(k)" + (" + Cout" if self.bias else ""),
+                           f"{links} * {kern}" + (f" + {self.out}" if self.bias else ""), params,
+                           note=f"{links} of the {x.channels * self.out} map pairs are connected")
+            ctx.trace.step("macs", "prod(out size) * sum_j |table_j| * prod(k)",
+                           f"{fmt_num(math.prod(sl.out))} * {links} * {kern}", macs)
+        return Out(out, params=params, macs=macs,
+                   extras={"bias": out.numel} if self.bias else {},
+                   warnings=sl.warnings, rf=sl.rf)
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        # One single-output convolution per output map, on its own input maps, concatenated.
+        x = ins[0]
+        n = x.rank
+        sl = self._slide(x, ctx)
+        pads = tuple((pb, pa + extra) for (pb, pa), extra in zip(sl.pads, sl.overhang))
+        ones = tup((1,) * n)
+        convs = ", ".join(
+            f"nn.Conv{n}d({len(row)}, 1, kernel_size={tup(sl.kernel)}"
+            + kwargs(("stride", tup(sl.stride), ones), ("bias", self.bias, True)) + ")"
+            for row in self.rows
+        )
+        source = "{0}"
+        if any(p for pair in pads for p in pair):
+            source = f"torch.nn.functional.pad({{0}}, {torch_pads(pads)})"
+        parts = ", ".join(f"{{m}}[{j}]({source}[:, {list(row)}])" for j, row in enumerate(self.rows))
+        return TorchEmit(f"nn.ModuleList([{convs}])", f"torch.cat([{parts}], dim=1)")

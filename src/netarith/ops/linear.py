@@ -1,4 +1,4 @@
-"""Fully connected layers, ``linear`` (alias ``fc``), and ``matmul`` of two tensors.
+"""Fully connected layers, ``linear`` (alias ``fc``), ``rbf``, and ``matmul`` of two tensors.
 
 As PyTorch's ``nn.Linear``, it acts on the last axis: a vector of F features
 becomes ``out`` features; a ``C x H x W`` tensor keeps ``C x H`` and maps W.
@@ -19,7 +19,7 @@ from ..shape import Shape
 from ..trace import fmt_num
 from .base import Context, Op, Out, TorchEmit, arg, register
 
-__all__ = ["Linear", "MatMul"]
+__all__ = ["RBF", "Linear", "MatMul"]
 
 
 @register
@@ -75,6 +75,51 @@ class Linear(Op):
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(f"nn.Linear({ins[0].dims[-1]}, {self.out}, bias={self.bias})")
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RBF(Op):
+    """Euclidean radial basis units on the last axis, ``y_i = sum_j (x_j - w_ij)^2``
+    (LeNet-5's output layer, LeCun et al. 1998, section II.B). ``rbf 10``; ``rbf 10 fixed``.
+
+    ``F*out`` weights, no bias; ``fixed`` says they were chosen by hand and not trained
+    (LeNet-5's +1/-1 codes), so they count as parameters but not as trainable ones.
+    MACs ``rows*F*out``: one square and accumulate per weight.
+    """
+
+    kind = "rbf"
+    aliases = ("euclidean_rbf",)
+    family = "linear"
+    summary = "Euclidean radial basis units (LeNet-5's output layer)"
+    weighted = True
+
+    out: int = arg("int", positional=True, aliases=("units", "num_output"))
+    trainable: bool = arg("bool", True, flags={"fixed": False},
+                          help="false (fixed): the weights are set by hand and not trained")
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        features = x.dims[-1]
+        rows = x.numel // features
+        out = Shape((*x.dims[:-1], self.out))
+        weights = features * self.out
+        macs = rows * weights
+        if ctx.trace is not None:
+            ctx.trace.step("params", "in_features * units (no bias)", f"{features} * {self.out}", weights,
+                           note="" if self.trainable else "fixed by hand: not trainable")
+            ctx.trace.step("macs", "rows * in_features * units (a square and accumulate each)",
+                           f"{rows} * {features} * {self.out}", macs)
+        rf = DROP if x.rank == 0 else Collapse((len(x.dims) - 1,))
+        return Out(out, params=weights, macs=macs, rf=rf,
+                   trainable=None if self.trainable else 0, connections=macs)
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        # The weights live in a bias-free Linear; fixed ones do not require grad.
+        module = f"nn.Linear({ins[0].dims[-1]}, {self.out}, bias=False)"
+        if not self.trainable:
+            module += ".requires_grad_(False)"
+        return TorchEmit(module, "(({0}.unsqueeze(-2) - {m}.weight) ** 2).sum(-1)")
 
 
 @register

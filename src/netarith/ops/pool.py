@@ -9,6 +9,11 @@ Caffe ``p < k``.
 
 Extras recorded for the counting presets: ``pool_in`` (input elements),
 ``pool_window`` (output elements times the window area).
+
+``subsample`` is LeNet-5's subsampling layer (LeCun et al. 1998, section II.B):
+each unit adds the inputs of its window, multiplies the sum by a trainable
+coefficient and adds a trainable bias, so it has ``2C`` parameters and
+``window + 1`` connections per output unit.
 """
 
 from __future__ import annotations
@@ -22,11 +27,14 @@ from ..arith import adaptive_max_bin
 from ..errors import ShapeError
 from ..receptive import Windows
 from ..shape import Shape
+from ..trace import fmt_num
 from ._sliding import Slide, slide
 from ._torchcode import kwargs, pad_module, symmetric, tup
 from .base import Context, Op, Out, Padding, TorchEmit, arg, expand, expand_padding, register
 
-__all__ = ["AdaptiveAvgPool", "AdaptiveMaxPool", "AvgPool", "GlobalAvgPool", "GlobalMaxPool", "MaxPool"]
+__all__ = [
+    "AdaptiveAvgPool", "AdaptiveMaxPool", "AvgPool", "GlobalAvgPool", "GlobalMaxPool", "MaxPool", "Subsample",
+]
 
 
 class _Pool(Op):
@@ -278,3 +286,59 @@ class GlobalMaxPool(_Global):
     aliases = ("global_max_pool", "globalmaxpool2d")
     summary = "global max pooling"
     _torch_name = "AdaptiveMaxPool"
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Subsample(Op):
+    """LeNet-5's subsampling: window sum times a trainable coefficient, plus a trainable
+    bias, per map (LeCun et al. 1998, section II.B). ``subsample 2``, ``subsample k2 s2``."""
+
+    kind = "subsample"
+    aliases = ("subsampling", "sumpool")
+    family = "pool"
+    summary = "LeNet subsampling (window sum x trainable coefficient + bias, per map)"
+    weighted = True
+
+    kernel: tuple[int, ...] = arg("sizes", short="k", positional=True, aliases=("kernel_size",))
+    stride: tuple[int, ...] | None = arg("sizes", None, short="s", help="stride (default: kernel)")
+
+    def _slide(self, x: Shape, ctx: Context) -> Slide:
+        conv = ctx.convention
+        return slide(self.kind, x, self.kernel, self.stride or self.kernel, ((0, 0),), (1,),
+                     conv.pool_rounding, conv.pool_clip, ctx,
+                     same_style=conv.same, why_rounding=f"{conv.name} rounds pooling up")
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        sl = self._slide(x, ctx)
+        out = x.with_spatial(sl.out)
+        window = math.prod(sl.kernel)
+        params = 2 * x.channels
+        # Each unit: its window's inputs plus the bias (LeNet-5's count of S2's 5,880).
+        connections = out.numel * (window + 1)
+        if ctx.trace is not None:
+            ctx.trace.step("params", "2 * C (a coefficient and a bias per map)", f"2 * {x.channels}", params)
+            ctx.trace.step("connections", "numel(out) * (window + 1)", f"{fmt_num(out.numel)} * ({window} + 1)",
+                           connections)
+        return Out(
+            out,
+            params=params,
+            extras={"pool_in": x.numel, "pool_window": out.numel * window, "mul": out.numel, "bias": out.numel},
+            warnings=sl.warnings,
+            rf=sl.rf,
+            connections=connections,
+        )
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        # An average over the window, then a per-map scale and shift (a depthwise 1x1
+        # convolution): the sum's constant factor 1/window folds into the coefficient.
+        x = ins[0]
+        n = max(1, x.rank)
+        sl = self._slide(x, ctx)
+        pool = f"nn.AvgPool{n}d({tup(sl.kernel)}, stride={tup(sl.stride)})"
+        if any(sl.overhang):
+            pads = tuple((0, extra) for extra in sl.overhang)
+            pool = f"nn.Sequential({pad_module(pads, 'constant', '0.0')}, {pool})"
+        c = x.channels
+        return TorchEmit(f"nn.Sequential({pool}, nn.Conv{n}d({c}, {c}, 1, groups={c}))")
