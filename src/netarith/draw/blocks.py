@@ -50,7 +50,7 @@ def _cuts(report: Report) -> list[int]:
         for name in r.inputs:
             last_use[index[name]] = max(last_use[index[name]], i)
     ends_at: dict[int, int] = {}
-    for j, end in enumerate(last_use):
+    for end in last_use:
         if end >= 0:
             ends_at[end] = ends_at.get(end, 0) + 1
     live = 0

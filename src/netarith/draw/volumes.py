@@ -193,6 +193,12 @@ class _Plan:
         for box in self.boxes.values():
             box.sources = self._sources(box.r)
             box.note = self._note(box)
+        self.readers: dict[str, list[_Box]] = {}
+        self.by_run: dict[int, list[_Box]] = {}
+        for box in self.boxes.values():
+            self.by_run.setdefault(box.run, []).append(box)
+            for src in box.sources:
+                self.readers.setdefault(src, []).append(box)
         for box in self.boxes.values():
             box.streams = self._streams(box)
         for k in range(len(self.runs)):
@@ -203,10 +209,10 @@ class _Plan:
         cached = self._reach.get(name)
         if cached is not None:
             return cached
+        found: dict[str, tuple[str, ...]] = {}
         if name in self.drawn:
-            found = {self.rep[name]: ()}
+            found[self.rep[name]] = ()
         else:
-            found = {}
             for src in self.report[name].inputs:
                 for drawn, path in self._reach_from(src).items():
                     found.setdefault(drawn, (*path, name))
@@ -242,7 +248,7 @@ class _Plan:
         own = _groups(r)
         if 2 <= own <= _MAX_STREAMS:
             return own
-        readers = [b for b in self.boxes.values() if r.name in b.sources]
+        readers = self.readers.get(r.name, [])
         gs = {_groups(b.r) for b in readers}
         if readers and len(gs) == 1:
             g = gs.pop()
@@ -252,7 +258,7 @@ class _Plan:
 
     def _columns(self, k: int) -> None:
         """Columns by longest path inside the run; lanes so that branches sit side by side."""
-        boxes = [b for b in self.boxes.values() if b.run == k]
+        boxes = self.by_run.get(k, [])
         taken: set[tuple[int, int]] = set()
         for b in boxes:
             inside = [self.boxes[s] for s in b.sources if s in self.boxes and self.boxes[s].run == k]
@@ -323,7 +329,7 @@ def _note_width(b: _Box) -> float:
 def _layout_runs(plan: _Plan, max_width: float) -> list[_RunBox]:
     out = []
     for k, _run in enumerate(plan.runs):
-        boxes = [b for b in plan.boxes.values() if b.run == k]
+        boxes = plan.by_run.get(k, [])
         if not boxes:
             continue
         ncols = 1 + max(b.col for b in boxes)
@@ -354,7 +360,7 @@ def _layout_runs(plan: _Plan, max_width: float) -> list[_RunBox]:
         x += rb.width + (16 if plan.runs[rb.index].count > 1 else 0)
         row_h = max(row_h, rb.height + (18 if plan.runs[rb.index].count > 1 else 0))
     for rb in out:
-        for b in (b for b in plan.boxes.values() if b.run == rb.index):
+        for b in plan.by_run.get(rb.index, []):
             bx = rb.x + sum(rb.cols[:b.col]) + sum(rb.gaps[:b.col + 1])
             by = rb.y + sum(rb.lanes[:b.lane]) + _TOP
             b.x = bx + (rb.cols[b.col] - 30 - b.width) / 2 + 4
@@ -416,7 +422,7 @@ def _tooltip(b: _Box) -> str:
 
 def _connected(src: _Box, dst: _Box) -> list[tuple[int, int]]:
     """Which source stream feeds which target stream."""
-    if src.streams == dst.streams and (_groups(dst.r) % dst.streams == 0 and dst.streams > 1
+    if src.streams == dst.streams and ((_groups(dst.r) % dst.streams == 0 and dst.streams > 1)
                                        or not dst.r.weighted):
         return [(i, i) for i in range(dst.streams)]
     return [(i, j) for i in range(src.streams) for j in range(dst.streams)]
@@ -470,8 +476,9 @@ def _draw_edge(c: Canvas, plan: _Plan, src: _Box, dst: _Box, rows: dict[int, _Ru
     pairs = _connected(src, dst)
     kernel = _kernel(dst.r, dst.r.shape.rank)
     same_row = rows[src.run].y == rows[dst.run].y
-    adjacent = same_row and src.lane == dst.lane and plan.order[dst.r.name] - plan.order[src.r.name] <= 1 or (
-        same_row and src.run == dst.run and dst.col - src.col == 1)
+    next_in_lane = src.lane == dst.lane and plan.order[dst.r.name] - plan.order[src.r.name] <= 1
+    next_column = src.run == dst.run and dst.col - src.col == 1
+    adjacent = same_row and (next_in_lane or next_column)
     if kernel is not None and adjacent and src.r.shape.rank > 0:
         _draw_kernel(c, plan, src, dst, pairs, kernel)
         return
