@@ -23,7 +23,8 @@ __all__ = ["STATIC", "create_app", "require"]
 STATIC = Path(__file__).parent / "static"
 
 _HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; "
+                               "style-src 'self' 'unsafe-inline'; "
                                "img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; "
                                "frame-ancestors 'none'; form-action 'none'",
     "X-Content-Type-Options": "nosniff",
