@@ -99,7 +99,9 @@ function syncScroll() {
 function showError(error) {
   const box = $("error");
   if (!error) { box.hidden = true; box.textContent = ""; renderEditor(null); return; }
-  const where = error.line ? `line ${error.line}` + (error.column ? `, column ${error.column}` : "") + ": " : "";
+  // Notation errors already start with "line:column:"; others get the location added.
+  const located = error.line && !String(error.message).startsWith(`${error.line}:`) && !/^line \d+/.test(error.message);
+  const where = located ? `line ${error.line}` + (error.column ? `, column ${error.column}` : "") + ": " : "";
   box.textContent = where + error.message;
   box.hidden = false;
   renderEditor(error.line ? error : null);
@@ -158,6 +160,7 @@ async function renderDiagram(seq) {
   if (seq !== state.seq) return;
   const box = $("diagram");
   if (status !== 200) { box.replaceChildren(el("p", data.error.message, "notice")); return; }
+  box.classList.remove("stale");
   const svg = safeSvg(data.svg);
   box.replaceChildren(...(svg ? [svg] : []));
   box.querySelectorAll("[data-layer]").forEach((g) => g.addEventListener("click", () => select(g.getAttribute("data-layer"))));
@@ -173,6 +176,7 @@ async function analyze() {
     state.ok = false;
     showError(data.error || { message: `HTTP ${status}` });
     $("table").classList.add("stale");
+    $("diagram").classList.add("stale");
     return;
   }
   state.ok = true;
