@@ -47,6 +47,6 @@ def draw(source: Report | Source, style: str = "volumes", *, collapse: bool = Tr
 
 def chart(source: Report | Source, *, log: bool = False) -> str:
     """Per-layer neurons, parameters and MACs as horizontal bars (SVG)."""
-    from .chart import render_chart
+    from .bars import render_chart
 
     return render_chart(_report(source), log=log)

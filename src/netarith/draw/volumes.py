@@ -507,7 +507,7 @@ def _draw_frame(c: Canvas, plan: _Plan, rb: _RunBox) -> None:
     first = unit[drawn[0]].name
     last = layers[run.start + len(unit) * (run.count - 1) + drawn[-1]].name
     c.rect(rb.x + 4, rb.y + 4, rb.width + 4, rb.height + 4, class_="frame", rx="8")
-    c.text(rb.x + rb.width + 6, rb.y + 18, f"x{run.count}", 14, "end", class_="count")
+    c.text(rb.x + rb.width + 6, rb.y + 18, f"\u00d7{run.count}", 14, "end", class_="count")
     c.text(rb.x + 8, rb.y + rb.height + 20, f"{first} ... {last}", 9, "start", class_="note")
 
 
