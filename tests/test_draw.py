@@ -130,11 +130,9 @@ def test_not_counted_is_written_not_drawn_as_zero() -> None:
 
 
 def test_markup_in_names_stays_text() -> None:
-    source = "model <script>alert(1)</script><img src=x onerror=alert(2)>\ninput 3x8x8\nc1: conv 2 k3"
-    try:
-        graph = parse(source)
-    except Exception:  # the notation may refuse such a model name; then try it as a graph name
-        graph = parse("input 3x8x8\nc1: conv 2 k3").replace(name="<script>alert(1)</script><img onerror=x>")
+    # a model name is one word, so markup without spaces gets through the notation to the pictures
+    graph = parse("model <script>alert(1)</script><img/src=x/onerror=alert(2)>\ninput 3x8x8\nc1: conv 2 k3")
+    assert graph.name is not None and "<script>" in graph.name
     for svg in (draw(analyze(graph)), draw(analyze(graph), "graph"), chart(analyze(graph))):
         root = ET.fromstring(svg)
         tags = {el.tag.replace(SVG, "") for el in root.iter()}

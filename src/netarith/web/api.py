@@ -26,7 +26,7 @@ from ..notation import parse, to_notation
 from ..sources import _looks_like_factory, _looks_like_path
 from . import features
 
-__all__ = ["MAX_BODY", "MAX_LAYERS", "ApiError", "Download", "HANDLERS", "zoo_list", "zoo_model"]
+__all__ = ["HANDLERS", "MAX_BODY", "MAX_LAYERS", "ApiError", "Download", "zoo_list", "zoo_model"]
 
 #: Request bodies larger than this are refused (413) before they are parsed.
 MAX_BODY = 1_000_000
@@ -193,7 +193,7 @@ def export(body: dict[str, Any]) -> Download:
 
 
 def _layer(body: dict[str, Any], report: Report) -> str | None:
-    layer = _field(body, "layer", str)
+    layer: str | None = _field(body, "layer", str)
     if layer is not None:
         try:
             report[layer]

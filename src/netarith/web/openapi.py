@@ -6,17 +6,18 @@ from typing import Any
 
 __all__ = ["describe"]
 
-_SOURCE = {
+_PROPERTIES: dict[str, Any] = {
+    "source": {"type": "string", "description": "notation, e.g. '3x227x227 | conv 96 k11 s4'"},
+    "model": {"type": "string", "description": "a name from GET /api/zoo"},
+    "convention": {"type": "string", "enum": ["pytorch", "caffe", "tensorflow", "cuda-convnet"]},
+    "input": {"type": "string", "description": "replace the input shape, e.g. '3x227x227'"},
+    "mode": {"type": "string", "enum": ["eval", "train"]},
+}
+_SOURCE: dict[str, Any] = {
     "type": "object",
     "description": "Either 'source' (notation text) or 'model' (a zoo name). File paths and Python "
                    "factories are refused.",
-    "properties": {
-        "source": {"type": "string", "description": "notation, e.g. '3x227x227 | conv 96 k11 s4'"},
-        "model": {"type": "string", "description": "a name from GET /api/zoo"},
-        "convention": {"type": "string", "enum": ["pytorch", "caffe", "tensorflow", "cuda-convnet"]},
-        "input": {"type": "string", "description": "replace the input shape, e.g. '3x227x227'"},
-        "mode": {"type": "string", "enum": ["eval", "train"]},
-    },
+    "properties": _PROPERTIES,
 }
 _ERROR = {
     "type": "object",
@@ -28,7 +29,7 @@ _ERROR = {
 
 
 def _with(**extra: Any) -> dict[str, Any]:
-    return {**_SOURCE, "properties": {**_SOURCE["properties"], **extra}}
+    return {**_SOURCE, "properties": {**_PROPERTIES, **extra}}
 
 
 def _post(summary: str, body: dict[str, Any], answer: str, extra: tuple[int, ...] = ()) -> dict[str, Any]:
