@@ -313,3 +313,19 @@ def test_serve_names_the_extra_when_missing(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "uvicorn" else real(name, *a))
     assert main(["serve"]) == 2
     assert "pip install 'netarith[web]'" in capsys.readouterr().err
+
+
+def test_serve_binds_this_machine_by_default(monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import uvicorn
+
+    from netarith.cli import main
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
+    assert main(["serve"]) == 0
+    assert (seen["host"], seen["port"]) == ("127.0.0.1", 8000)
+    assert "http://127.0.0.1:8000/" in capsys.readouterr().err
+    assert main(["serve", "--host", "0.0.0.0", "--port", "9000"]) == 0
+    assert (seen["host"], seen["port"]) == ("0.0.0.0", 9000)
+    assert "other machines can reach this server" in capsys.readouterr().err
