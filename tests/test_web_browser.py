@@ -221,3 +221,30 @@ def test_screenshot_of_alexnet(page: Any, server: str) -> None:
     page.click(".tabs button[data-view='chart']")
     expect(page.locator("#diagram svg > title")).to_contain_text("chart")
     page.screenshot(path=str(ARTIFACTS / "chart.png"))
+
+
+def test_pick_a_zoo_model_and_audit_it(page: Any, server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from netarith import parse, zoo
+    from netarith.zoo import registry
+
+    zoo.names()
+    source = "input 3x32x32\nc1: conv 8 k3\nrelu\nfc: linear 10"
+    entry = registry.ZooEntry("browser-test-net", "test", "3x32x32", "the browser tests",
+                              lambda: parse(source), "a small net")
+    monkeypatch.setitem(registry._REGISTRY, entry.name, entry)  # the server runs in this process
+    registry.build.cache_clear()
+    page.goto(server + "/")
+    page.wait_for_selector("#zoo option[value='browser-test-net']", state="attached")
+    page.select_option("#zoo", "browser-test-net")
+    expect(page.locator("#table tbody tr")).to_have_count(4)
+    assert "model browser-test-net" in page.input_value("#source")
+    assert rows(page)[1][2] == "8x30x30"
+    expect(page.locator("#audit-panel")).to_be_visible()
+    page.click("#audit")
+    expect(page.locator("#audit-result")).not_to_contain_text("auditing")
+    try:
+        import netarith.audit  # noqa: F401
+    except ModuleNotFoundError:
+        expect(page.locator("#audit-result")).to_contain_text("not available in this build")
+    page.type("#source", "\nrelu", delay=2)  # edited: no longer the zoo model, no audit
+    expect(page.locator("#audit-panel")).to_be_hidden()
