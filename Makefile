@@ -19,6 +19,21 @@ $(VENV)/.test: $(VENV)/.core requirements/test.txt
 	$(PIP) install -r requirements/test.txt
 	touch $@
 
+# The browser tests drive Debian's Chromium; install it only when it is missing (CI runs as root,
+# without a terminal). Playwright is told never to fetch a browser of its own.
+CHROMIUM := /usr/bin/chromium
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+$(CHROMIUM):
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else \
+	    echo "browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; \
+	  fi; \
+	fi
+
 demo: $(VENV)/.core
 	@echo "== AlexNet as published: 224x224 input, the authors' cuda-convnet rounding =="
 	$(BIN)/netarith analyze examples/alexnet-paper.net
@@ -33,7 +48,7 @@ lint: $(VENV)/.test
 typecheck: $(VENV)/.test
 	$(BIN)/mypy
 
-pytest: $(VENV)/.test
+pytest: $(VENV)/.test $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest

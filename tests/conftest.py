@@ -36,3 +36,14 @@ def quiet() -> object:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--regen-golden", action="store_true",
+                     help="rewrite the golden files (tests/golden) from the current output")
+
+
+@pytest.fixture
+def regen_golden(request: pytest.FixtureRequest) -> bool:
+    """True when golden files should be rewritten: --regen-golden or NETARITH_REGEN_GOLDEN=1."""
+    return bool(request.config.getoption("--regen-golden")) or os.environ.get("NETARITH_REGEN_GOLDEN") == "1"

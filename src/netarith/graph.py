@@ -139,6 +139,17 @@ class Graph:
         )
         return Graph(nodes, self.name, self.convention)
 
+    def _repr_svg_(self) -> str | None:
+        """Jupyter shows a graph as its volumes diagram (None, the plain repr, if it does not compute)."""
+        from .analyze import analyze_graph
+        from .draw import draw
+        from .errors import NetarithError
+
+        try:
+            return draw(analyze_graph(self))
+        except NetarithError:
+            return None
+
     def replace(self, *, name: str | None = None, convention: str | None = None) -> Graph:
         return Graph(self.nodes, name if name is not None else self.name,
                      convention if convention is not None else self.convention)
