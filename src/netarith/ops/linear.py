@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ..errors import ShapeError
 from ..receptive import DROP, Collapse
 from ..shape import Shape
+from ..sizerules import Fixed, Keep, SizeRule
 from ..trace import fmt_num
 from .base import Context, Op, Out, TorchEmit, arg, register
 
@@ -47,6 +48,12 @@ class Linear(Op):
                 f"does; to connect every input, flatten first (in_features {fmt_num(x.numel)})",
             )
         if ctx.trace is not None:
+            last = "features" if x.rank == 0 else x.axis_names()[-1]
+            ctx.trace.step(last, "out_features (the layer's argument)", str(self.out), self.out,
+                           note=f"in_features = the last axis of the input {x} = {features:,}")
+            for name, size in zip(("C", *x.axis_names()), x.dims[:-1]):
+                ctx.trace.step(name, f"{name} of the input (a linear layer maps the last axis only)",
+                               str(size), size)
             ctx.trace.step(
                 "params",
                 "in_features * out_features" + (" + out_features" if self.bias else ""),
@@ -65,6 +72,7 @@ class Linear(Op):
             extras={"bias": out.numel} if self.bias else {},
             warnings=warnings,
             rf=rf,
+            sizes=SizeRule((*(Keep(n) for n in range(len(x.dims) - 1)), Fixed(self.out))),
         )
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
@@ -94,6 +102,8 @@ class MatMul(Op):
         out = Shape((*batch, n, m))
         macs = out.numel * k
         if ctx.trace is not None:
+            ctx.trace.step("shape", "(batch axes broadcast) x n x m, from (.. x n x k) @ (.. x k x m)",
+                           f"{a} @ {b}", str(out))
             ctx.trace.step("macs", "numel(out) * k", f"{fmt_num(out.numel)} * {k}", macs)
         return Out(out, macs=macs, rf=DROP)
 

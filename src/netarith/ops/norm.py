@@ -7,6 +7,11 @@ BatchNorm has ``2C`` parameters (weight, bias) and ``2C + 1`` buffer elements
 InstanceNorm none unless ``affine``; LRN none.
 
 Extra recorded for the counting presets: ``norm`` (elements normalised).
+
+Connections: a normalisation rescales each unit's own value (its statistics are
+not links between units), so it adds none; LRN divides each unit by a sum over
+``size`` neighbouring channels, so it has ``size`` links per output (padding
+channels included, as for convolutions).
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from dataclasses import dataclass
 
 from ..errors import ShapeError, SpecError
 from ..shape import Shape
+from ..trace import fmt_num
+from ._steps import same_shape
 from .base import Context, Op, Out, TorchEmit, arg, register
 
 __all__ = ["LRN", "BatchNorm", "GroupNorm", "InstanceNorm", "LayerNorm"]
@@ -48,6 +55,7 @@ class BatchNorm(Op):
         c = x.channels
         params = 2 * c if self.affine else 0
         buffers = 2 * c + 1 if self.stats else 0
+        same_shape(ctx.trace, x, "normalised per channel")
         if ctx.trace is not None:
             ctx.trace.step("params", "2 * C (weight, bias)" if self.affine else "0 (no affine)",
                            f"2 * {c}" if self.affine else "0", params)
@@ -87,8 +95,12 @@ class GroupNorm(Op):
                 "each group holds a single value, so the output is all zeros "
                 "(PyTorch refuses this at batch size 1: 'Expected more than 1 value per channel')",
             )
-        return Out(x, params=2 * x.channels if self.affine else 0, extras={"norm": x.numel},
-                   warnings=warnings)
+        params = 2 * x.channels if self.affine else 0
+        same_shape(ctx.trace, x, f"normalised in {self.groups} groups of channels")
+        if ctx.trace is not None:
+            ctx.trace.step("params", "2 * C (weight, bias)" if self.affine else "0 (no affine)",
+                           f"2 * {x.channels}" if self.affine else "0", params)
+        return Out(x, params=params, extras={"norm": x.numel}, warnings=warnings)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         x = ins[0]
@@ -126,10 +138,20 @@ class LayerNorm(Op):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         x = ins[0]
-        size = math.prod(self._normalized(x))
+        shape = self._normalized(x)
+        size = math.prod(shape)
         params = 0
         if self.affine:
             params = 2 * size if self.bias else size
+        same_shape(ctx.trace, x, "normalised over " + ("the channels" if self.channels else
+                                                     f"the last {self.dims} ax{'es' if self.dims > 1 else 'is'}"))
+        if ctx.trace is not None:
+            per = "*".join(map(str, shape))
+            formula, numbers = {
+                (True, True): ("2 * prod(normalised shape) (weight, bias)", f"2 * {per}"),
+                (True, False): ("prod(normalised shape) (weight)", per),
+            }.get((self.affine, self.bias), ("0 (no affine)", "0"))
+            ctx.trace.step("params", formula, numbers, params)
         return Out(x, params=params, extras={"norm": x.numel})
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
@@ -163,12 +185,16 @@ class InstanceNorm(Op):
         if x.rank < 1:
             raise ShapeError(f"instancenorm needs spatial axes; its input {x} is a vector")
         c = x.channels
-        return Out(
-            x,
-            params=2 * c if self.affine else 0,
-            buffers=2 * c + 1 if self.stats else 0,
-            extras={"norm": x.numel},
-        )
+        params = 2 * c if self.affine else 0
+        buffers = 2 * c + 1 if self.stats else 0
+        same_shape(ctx.trace, x, "each channel of each sample normalised")
+        if ctx.trace is not None:
+            ctx.trace.step("params", "2 * C (weight, bias)" if self.affine else "0 (no affine)",
+                           f"2 * {c}" if self.affine else "0", params)
+            if self.stats:
+                ctx.trace.step("buffers", "2 * C + 1 (running mean, variance, batch count)",
+                               f"2 * {c} + 1", buffers)
+        return Out(x, params=params, buffers=buffers, extras={"norm": x.numel})
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         x = ins[0]
@@ -197,7 +223,12 @@ class LRN(Op):
         x = ins[0]
         if x.rank < 1:
             raise ShapeError(f"lrn needs spatial axes (PyTorch wants 3 or more dims); its input {x} is a vector")
-        return Out(x, extras={"norm": x.numel})
+        links = self.size * x.numel
+        same_shape(ctx.trace, x, f"each unit divided by a sum over {self.size} neighbouring channels")
+        if ctx.trace is not None:
+            ctx.trace.step("connections", "size * numel(out)", f"{self.size} * {fmt_num(x.numel)}", links,
+                           note="each unit reads its own and its neighbours' values; no weights")
+        return Out(x, extras={"norm": x.numel}, connections=links)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(
@@ -221,7 +252,12 @@ class Scale(Op):
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         x = ins[0]
         c = x.channels
-        return Out(x, params=2 * c if self.bias else c, extras={"mul": x.numel})
+        params = 2 * c if self.bias else c
+        same_shape(ctx.trace, x, "each channel scaled")
+        if ctx.trace is not None:
+            ctx.trace.step("params", "2 * C (scale, shift)" if self.bias else "C (scale)",
+                           f"2 * {c}" if self.bias else str(c), params)
+        return Out(x, params=params, extras={"mul": x.numel})
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         # A depthwise 1x1 convolution holds exactly C scales (and C shifts).
