@@ -230,7 +230,7 @@ def _fitting_inputs(node: Node, x: Shape, active: Convention, windows: list[tupl
     for direction in (-1, 1):
         sizes = list(x.spatial)
         ok = True
-        for n, r in windows:
+        for _, r in windows:
             i = x.dims[r.dim]
             size = _nearest_fit(i, r, direction)
             if size is None:
@@ -381,9 +381,9 @@ def _lines(steps: Sequence[Step], indent: str) -> list[str]:
         head = f"{indent}{name} = "
         pad = " " * (len(head) - 2)
         parts = [s.formula]
-        if s.numbers not in ("", s.result, s.formula):
+        if s.numbers.replace(",", "") not in ("", s.result.replace(",", ""), s.formula):
             parts.append(s.numbers)
-        if s.result != parts[-1]:
+        if s.result.replace(",", "") != parts[-1].replace(",", ""):
             parts.append(s.result)
         one = head + " = ".join(parts)
         if len(one) <= _WIDTH:

@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from .arith import same_padding, window_count
@@ -53,7 +54,6 @@ from .sizerules import (
     Same,
     SameWindow,
     Scaled,
-    SizeRule,
     Total,
     TransposedWindow,
     Window,
@@ -496,7 +496,7 @@ def _min_closed(model: SizeModel) -> tuple[tuple[int, ...], dict[str, str]] | No
         for check in model.active_checks:
             if not check.monotone or check.exprs[0].variables() != {v}:
                 continue
-            n = _bisect(lambda n, c=check: c.holds(model.env(**{v: n})))  # type: ignore[misc]
+            n = _bisect(lambda n, c=check, v=v: c.holds(model.env(**{v: n})))  # type: ignore[misc]
             if n is None:
                 return None
             if n > best:
@@ -533,10 +533,7 @@ def _confirmed(model: SizeModel, smallest: tuple[int, ...]) -> bool:
     env = dict(zip(model.variables, smallest))
     if _run(model, env) is not None:
         return False
-    for v, n in env.items():
-        if n > 1 and _run(model, {**env, v: n - 1}) is None:
-            return False
-    return True
+    return all(n == 1 or _run(model, {**env, v: n - 1}) is not None for v, n in env.items())
 
 
 def _min_running(model: SizeModel, axis: str) -> int:
@@ -565,3 +562,89 @@ def _run(model: SizeModel, env: Mapping[str, int]) -> str | None:
                 continue
             return f"{node.name}: {exc}"
     return None
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def render(result: Sizes, fmt: str = "text") -> str:
+    """``netarith sizes`` as text or JSON."""
+    import json
+
+    if fmt == "json":
+        return json.dumps(result.to_dict(), indent=2) + "\n"
+    if fmt != "text":
+        raise SpecError(f"unknown format {fmt!r} (one of: text, json)")
+    m = result.model
+    axes = m.variables
+    alike = _alike(m)
+    cols = axes[:1] if alike else axes
+    head = (f"{m.graph.name or 'network'}: each layer's size as a closed form of the input size "
+            f"{', '.join(axes)} (convention {m.convention.name}, input {m.shape_at(m.default)})")
+    at = "x".join(str(m.default[v]) for v in axes)
+    rows = [("layer", "kind", *((f"{cols[0]} ({', '.join(axes[1:])} alike)",) if alike and len(axes) > 1 else cols),
+             f"at {at}")]
+    previous: dict[str, tuple[str, ...]] = {}
+    for layer in m.layers:
+        node = m.graph[layer.name]
+        forms = layer.forms()
+        spatial = tuple(forms.get(a, "") for a in cols)
+        before = previous.get(node.inputs[0]) if node.inputs else None
+        previous[layer.name] = spatial
+        if any(spatial) and node.inputs and spatial != before:
+            rows.append((layer.name, layer.kind, *spatial, "x".join(map(str, layer.shape.spatial))))
+    flat = [x for x in m.layers if "features" in x.forms() and x.dims[0].variables()]
+    for x in flat[:1]:
+        rows.append((x.name, x.kind + " (features)", x.forms()["features"], *([""] * (len(cols) - 1)),
+                     str(x.shape.dims[0])))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [head, ""]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows[:1]]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows[1:]]
+    lines.append("(layers that keep their input's size are not listed; --format json has every layer)")
+    lines.append("")
+    mins = "x".join(map(str, result.min_input))
+    lines.append(f"smallest input  {mins} ({result.method})")
+    for a in (axes[:1] if alike else axes):
+        lines.append(f"  {a}{' (and ' + ', '.join(axes[1:]) + ')' if alike and len(axes) > 1 else ''}: "
+                     f"{result.limits[a]}")
+    if result.min_input_train:
+        lines.append(f"  with the training-only layers: {'x'.join(map(str, result.min_input_train))}")
+    lo, hi = result.range
+    for a in (axes[:1] if alike else axes):
+        label = a + (f", {', '.join(axes[1:])}" if alike and len(axes) > 1 else "")
+        lines.append(f"exact inputs    {label} in {lo}..{hi}: {_listing(result.exact_inputs[a])}")
+    for a in (axes[:1] if alike else axes):
+        below, above = result.nearest_exact[a]
+        default = m.default[a]
+        why = result.default_inexact[a]
+        status = "exact" if not why else "not exact: " + "; ".join(why[:3]) + ("; ..." if len(why) > 3 else "")
+        near = " and ".join(str(n) for n in dict.fromkeys(x for x in (below, above) if x is not None)) or "none"
+        lines.append(f"nearest exact   {a}: {near} (the default {default} is {status})")
+    lines += [f"note: {n}" for n in result.notes]
+    return "\n".join(lines) + "\n"
+
+
+def _alike(model: SizeModel) -> bool:
+    """Every axis has the same closed forms, up to the variable's name."""
+    axes = model.variables
+    for layer in model.layers:
+        forms = layer.forms()
+        first = forms.get(axes[0])
+        for a in axes[1:]:
+            if first is not None and forms.get(a) != first.replace(axes[0], a):
+                return False
+    return len({model.default[a] for a in axes}) == 1
+
+
+def _listing(values: Sequence[int]) -> str:
+    if not values:
+        return "none"
+    if len(values) >= 4:
+        steps = {b - a for a, b in pairwise(values)}
+        if len(steps) == 1:
+            return f"{values[0]}, {values[1]}, ..., {values[-1]} (every {steps.pop()}, {len(values)} sizes)"
+    if len(values) > 24:
+        return ", ".join(map(str, values[:24])) + f", ... ({len(values)} sizes)"
+    return ", ".join(map(str, values))
