@@ -8,10 +8,11 @@ without bias (torchvision's ``_ops``); ``flops`` are ``2 * macs``.
 
 ``connections`` count, as LeNet-5 does, every link into a layer's units: each
 multiply or fixed link plus the bias. Weighted layers: MACs + bias adds (the
-default); pooling: its window per output; LRN: ``size`` per output; add, mul:
+default); pooling: its window per output; a learned shift (BatchNorm, a Scale
+with bias...): one per output, as a bias; LRN: ``size`` per output; add, mul:
 one link per input per output; upsampling: the cells each output interpolates.
-Activations, normalisations, dropout, reshapes, concat and padding add none
-(each op family's docstring says why).
+Activations, scales, dropout, reshapes, concat and padding add none (each op
+family's docstring says why).
 
 With ``traces`` (or ``trace_layer`` and ``trace``) the same pass records how
 each number was computed (``trace.py``; ``netarith explain`` prints it).
@@ -255,7 +256,7 @@ def analyze_graph(
         shape = out.shape
         shapes[node.name] = shape
         if isinstance(op, Input):
-            rf: RF | None = input_rf(shape.rank)
+            rf: RF | None = input_rf(shape.rank, ctx.trace)
             note = None
         else:
             rf, note = apply(out.rf, [fields[n] for n in node.inputs],

@@ -112,10 +112,11 @@ def window_count(
         if clipped:
             trace.step(
                 axis,
-                "o - 1 if (o-1)*s >= i + pl",
-                f"({raw}-1)*{stride} = {(raw - 1) * stride} >= {size} + {pad_before}, so {raw} - 1",
+                "o - 1, as the last window would start at (o-1)*s >= i + pl",
+                f"{raw} - 1",
                 out,
-                note="the last window would start in the right padding, so it is dropped"
+                note=f"({raw}-1)*{stride} = {(raw - 1) * stride} >= {size} + {pad_before}: that window would start "
+                "in the right padding, so it is dropped"
                 + (f"; {_ceil_note(size, pad_before + pad_after, stride, out, k_eff, overhang)}"
                    if overhang else ""),
             )

@@ -363,7 +363,7 @@ def _stem(quantity: str) -> str:
     return quantity.rsplit(" ", 1)[0] if " " in quantity else ""
 
 
-_WIDTH = 110
+_WIDTH = 120
 
 
 def _label(label: str) -> str:

@@ -126,10 +126,12 @@ class Collapse(RFRule):
     dims: tuple[int, ...]
 
 
-def input_rf(rank: int) -> RF:
+def input_rf(rank: int, trace: Trace | None = None) -> RF:
     """The field at a network input: each pixel sees itself."""
     unit = AxisRF(1, 1, 0)
-    return (None,) + (unit,) * rank
+    rf = (None,) + (unit,) * rank
+    _unchanged(trace, rf, "1 pixel, 1 apart, centred on itself (the input)")
+    return rf
 
 
 def apply(rule: RFRule, ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]],

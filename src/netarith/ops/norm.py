@@ -8,10 +8,13 @@ InstanceNorm none unless ``affine``; LRN none.
 
 Extra recorded for the counting presets: ``norm`` (elements normalised).
 
-Connections: a normalisation rescales each unit's own value (its statistics are
-not links between units), so it adds none; LRN divides each unit by a sum over
-``size`` neighbouring channels, so it has ``size`` links per output (padding
-channels included, as for convolutions).
+Connections: a normalisation rescales each unit's own value (its statistics and
+its scale are not links between units); a learned shift adds one connection per
+output, as a convolution's bias does (a convolution without bias followed by
+BatchNorm counts what the folded convolution with bias counts, and LeNet-5's
+subsampling, an average times a coefficient plus a bias, is ``avgpool`` then
+``scale bias``). LRN divides each unit by a sum over ``size`` neighbouring
+channels: ``size`` links per output, padding channels included.
 """
 
 from __future__ import annotations
@@ -22,11 +25,22 @@ from dataclasses import dataclass
 
 from ..errors import ShapeError, SpecError
 from ..shape import Shape
-from ..trace import fmt_num
+from ..trace import Trace, fmt_num
 from ._steps import same_shape
 from .base import Context, Op, Out, TorchEmit, arg, register
 
 __all__ = ["LRN", "BatchNorm", "GroupNorm", "InstanceNorm", "LayerNorm"]
+
+
+def _shift(trace: Trace | None, x: Shape, shifted: bool) -> int:
+    """Connections of a normalisation: one per output for a learned shift (bias)."""
+    links = x.numel if shifted else 0
+    if trace is not None:
+        trace.step("connections", "numel(out) (one learned shift per output)" if shifted else "0",
+                   fmt_num(x.numel) if shifted else "0", links,
+                   note="the shift is a bias; the scale multiplies the unit's own value" if shifted
+                   else "a normalisation adds no links between units")
+    return links
 
 
 def _norm_dim(x: Shape) -> int:
@@ -61,7 +75,8 @@ class BatchNorm(Op):
                            f"2 * {c}" if self.affine else "0", params)
             ctx.trace.step("buffers", "2 * C + 1 (running mean, variance, batch count)",
                            f"2 * {c} + 1" if self.stats else "0", buffers)
-        return Out(x, params=params, buffers=buffers, extras={"norm": x.numel})
+        links = _shift(ctx.trace, x, self.affine)
+        return Out(x, params=params, buffers=buffers, extras={"norm": x.numel}, connections=links)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         x = ins[0]
@@ -100,7 +115,8 @@ class GroupNorm(Op):
         if ctx.trace is not None:
             ctx.trace.step("params", "2 * C (weight, bias)" if self.affine else "0 (no affine)",
                            f"2 * {x.channels}" if self.affine else "0", params)
-        return Out(x, params=params, extras={"norm": x.numel}, warnings=warnings)
+        links = _shift(ctx.trace, x, self.affine)
+        return Out(x, params=params, extras={"norm": x.numel}, warnings=warnings, connections=links)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         x = ins[0]
@@ -152,7 +168,8 @@ class LayerNorm(Op):
                 (True, False): ("prod(normalised shape) (weight)", per),
             }.get((self.affine, self.bias), ("0 (no affine)", "0"))
             ctx.trace.step("params", formula, numbers, params)
-        return Out(x, params=params, extras={"norm": x.numel})
+        links = _shift(ctx.trace, x, self.affine and self.bias)
+        return Out(x, params=params, extras={"norm": x.numel}, connections=links)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         x = ins[0]
@@ -194,7 +211,8 @@ class InstanceNorm(Op):
             if self.stats:
                 ctx.trace.step("buffers", "2 * C + 1 (running mean, variance, batch count)",
                                f"2 * {c} + 1", buffers)
-        return Out(x, params=params, buffers=buffers, extras={"norm": x.numel})
+        links = _shift(ctx.trace, x, self.affine)
+        return Out(x, params=params, buffers=buffers, extras={"norm": x.numel}, connections=links)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         x = ins[0]
@@ -257,7 +275,8 @@ class Scale(Op):
         if ctx.trace is not None:
             ctx.trace.step("params", "2 * C (scale, shift)" if self.bias else "C (scale)",
                            f"2 * {c}" if self.bias else str(c), params)
-        return Out(x, params=params, extras={"mul": x.numel})
+        links = _shift(ctx.trace, x, self.bias)
+        return Out(x, params=params, extras={"mul": x.numel}, connections=links)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         # A depthwise 1x1 convolution holds exactly C scales (and C shifts).
