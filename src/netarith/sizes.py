@@ -176,9 +176,12 @@ class SizeModel:
     def env(self, **sizes: int) -> dict[str, int]:
         return {**self.default, **sizes}
 
-    def failing(self, env: Mapping[str, int]) -> Check | None:
-        """The first check that fails at ``env`` (None: every layer is valid)."""
+    def failing(self, env: Mapping[str, int], axis: str | None = None) -> Check | None:
+        """The first check that fails at ``env`` (None: every layer is valid); with ``axis``,
+        only the checks on that axis."""
         for check in self.active_checks:
+            if axis is not None and not all(axis in e.variables() for e in check.exprs):
+                continue
             if not check.holds(env):
                 return check
         return None
@@ -245,7 +248,12 @@ class Sizes:
 
 
 def size_model(graph: Graph, convention: str | Convention | None = None, mode: str = "eval") -> SizeModel:
-    """Closed forms and validity checks of ``graph``, from its ops' size rules."""
+    """Closed forms and validity checks of ``graph``, from its ops' size rules.
+
+    The rules are read by running the layers once at the model's input, or, if a
+    layer refuses it (a training-only head in train mode), at the first multiple of
+    it that every layer accepts: the rules do not depend on the size.
+    """
     if mode not in ("eval", "train"):
         raise SpecError(f"mode must be 'eval' or 'train': {mode!r}")
     conv = get_convention(convention if convention is not None else graph.convention)
@@ -256,8 +264,26 @@ def size_model(graph: Graph, convention: str | Convention | None = None, mode: s
     base: Shape = first.op.shape  # type: ignore[attr-defined]
     if base.rank == 0:
         raise NetarithError(f"the input {base} has no spatial axes: there is no input size to vary")
-    variables = base.axis_names()
+    error: ShapeError | None = None
+    for scale in (1, 2, 4, 8, 16, 32, 64):
+        probe = base.with_spatial(tuple(scale * d for d in base.spatial))
+        try:
+            layers, checks, probes = _read_rules(graph.with_input(probe, first.name), first.name, conv, mode)
+        except ShapeError as exc:
+            error = error or exc
+            continue
+        default = dict(zip(base.axis_names(), base.spatial))
+        return SizeModel(graph, conv, first.name, base.axis_names(), default, layers, checks, probes, mode)
+    assert error is not None
+    raise ShapeError(f"{error} (sizes starts from the model's input {base}; give one where the network is "
+                     "valid with --input)") from None
+
+
+def _read_rules(graph: Graph, first: str, conv: Convention, mode: str) -> tuple[
+        tuple[LayerForm, ...], tuple[Check, ...], tuple[Probe, ...]]:
     ctx = Context(conv)
+    base: Shape = graph[first].op.shape  # type: ignore[attr-defined]
+    variables = base.axis_names()
     shapes: dict[str, Shape] = {}
     exprs: dict[str, tuple[Expr, ...]] = {}
     layers: list[LayerForm] = []
@@ -265,6 +291,8 @@ def size_model(graph: Graph, convention: str | Convention | None = None, mode: s
     probes: list[Probe] = []
     training: set[str] = set()
     for node in graph.nodes:
+        if any(n not in shapes for n in node.inputs):
+            continue  # fed by a skipped auxiliary head
         ins = [shapes[n] for n in node.inputs]
         train_only = node.train_only or bool(node.inputs and all(n in training for n in node.inputs))
         if train_only:
@@ -274,23 +302,17 @@ def size_model(graph: Graph, convention: str | Convention | None = None, mode: s
         except ShapeError as exc:
             if train_only and mode == "eval":
                 continue  # an auxiliary head invalid at this size does not run in eval mode
-            raise ShapeError(f"{node.name}: {exc} (sizes starts from the model's input {base}; "
-                             "give one where the network is valid with --input)") from None
+            raise ShapeError(f"{node.name}: {exc}") from None
         shapes[node.name] = out.shape
-        if node is first:
+        if node.name == first:
             dims: tuple[Expr, ...] = (Const(base.channels), *(Var(v) for v in variables))
         elif isinstance(node.op, Input):
             dims = tuple(Const(d) for d in out.shape.dims)
         else:
-            in_exprs = [exprs[n] for n in node.inputs if n in exprs]
-            if len(in_exprs) < len(node.inputs):
-                continue  # fed by a skipped auxiliary head
-            dims = _compose(out, ins, in_exprs, node.name, train_only, checks, probes)
+            dims = _compose(out, ins, [exprs[n] for n in node.inputs], node.name, train_only, checks, probes)
         exprs[node.name] = dims
         layers.append(LayerForm(node.name, node.op.kind, dims, _dim_names(out.shape), out.shape, train_only))
-    default = dict(zip(variables, base.spatial))
-    return SizeModel(graph, conv, first.name, variables, default, tuple(layers), tuple(checks),
-                     tuple(probes), mode)
+    return tuple(layers), tuple(checks), tuple(probes)
 
 
 def _dim_names(shape: Shape) -> tuple[str, ...]:
@@ -483,7 +505,7 @@ def min_input(model: SizeModel) -> tuple[tuple[int, ...], dict[str, str], str]:
         found = _min_closed(model)
         if found is not None and _confirmed(model, found[0]):
             return found[0], found[1], "closed form"
-    smallest = tuple(_min_running(model, v) for v in model.variables)
+    smallest = _min_running(model)
     limits = {v: "found by running the layers" for v in model.variables}
     return smallest, limits, "running the layers"
 
@@ -502,12 +524,12 @@ def _min_closed(model: SizeModel) -> tuple[tuple[int, ...], dict[str, str]] | No
             if n > best:
                 best, limit = n, f"{check.describe()}: {v} >= {n}"
         n = best
-        while model.failing(model.env(**{v: n})) is not None:
+        while model.failing(model.env(**{v: n}), v) is not None:
             n += 1
             if n > SEARCH_LIMIT:
                 return None
         if n != best:
-            failing = model.failing(model.env(**{v: n - 1}))
+            failing = model.failing(model.env(**{v: n - 1}), v)
             limit = f"{failing.describe(model.env(**{v: n - 1}))} at {v} = {n - 1}" if failing else limit
         result.append(n)
         limits[v] = limit
@@ -536,11 +558,18 @@ def _confirmed(model: SizeModel, smallest: tuple[int, ...]) -> bool:
     return all(n == 1 or _run(model, {**env, v: n - 1}) is not None for v, n in env.items())
 
 
-def _min_running(model: SizeModel, axis: str) -> int:
-    for n in _span(1, SEARCH_LIMIT):
-        if _run(model, model.env(**{axis: n})) is None:
-            return n
-    raise NetarithError(f"no input size up to {SEARCH_LIMIT} makes every layer valid along {axis}")
+def _min_running(model: SizeModel) -> tuple[int, ...]:
+    """The smallest valid input found by running the layers: the first square size that
+    works, then each axis lowered with the others there."""
+    limit = 4 * max(model.default.values()) + 64
+    square = next((n for n in _span(1, limit) if _run(model, dict.fromkeys(model.variables, n)) is None), None)
+    if square is None:
+        raise NetarithError(f"no input size up to {limit} makes every layer valid")
+    found = []
+    for v in model.variables:
+        others = dict.fromkeys(model.variables, square)
+        found.append(next(n for n in _span(1, square) if _run(model, {**others, v: n}) is None))
+    return tuple(found)
 
 
 def _run(model: SizeModel, env: Mapping[str, int]) -> str | None:
