@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from tvnets import NETS, googlenet
 
 from netarith import CONVENTIONS, NetarithError, ShapeError, analyze, parse, zoo
 from netarith.analyze import analyze_graph
 from netarith.cli import main
 from netarith.graph import Graph
 from netarith.sizes import exact_at, size_model, sizes
+from tvnets import NETS, googlenet
 
 DATA = Path(__file__).parent / "data"
 EXAMPLES = Path(__file__).parent.parent / "examples"
