@@ -30,7 +30,8 @@ def _conv_out(i: int, k: int, s: int, d: int, pl: int, pr: int, convention: str,
 
 def _pool_out(i: int, k: int, s: int, p: int, rounding: str, convention: str) -> int | None:
     try:
-        return analyze(f"1x{i} | c: maxpool k{k} s{s} p{p} {rounding}".rstrip(), convention=convention)["c"].shape.dims[1]
+        report = analyze(f"1x{i} | c: maxpool k{k} s{s} p{p} {rounding}".rstrip(), convention=convention)
+        return report["c"].shape.dims[1]
     except ShapeError:
         return None
 
