@@ -300,6 +300,8 @@ def _explain_counts(trace: Trace, out: Out, macs: int, connections: int) -> None
     """The steps every layer shares: neurons, and the counts its op left at their defaults."""
     shape = out.shape
     names = ("features",) if shape.rank == 0 else ("C", *shape.axis_names())
+    if not any(s.quantity in ("shape", *names) or s.quantity.startswith("dim ") for s in trace.steps):
+        trace.note("shape", f"{shape}: this layer kind records no derivation of its shape")
     trace.step("neurons", " * ".join(names) if len(names) > 1 else names[0],
                " * ".join(map(str, shape.dims)), shape.numel, note="the output elements per sample")
     done = {step.quantity for step in trace.steps}

@@ -39,7 +39,7 @@ from .arith import same_padding, window_count
 from .closedform import Const, Expr, NoClosedForm, Prod, Unknown, Var, affine, minimum, product, total
 from .conventions import Convention, get_convention
 from .errors import NetarithError, ShapeError, SpecError
-from .graph import Graph
+from .graph import Graph, Node
 from .ops.base import Context, Out
 from .ops.input import Input
 from .shape import Shape
@@ -309,10 +309,27 @@ def _read_rules(graph: Graph, first: str, conv: Convention, mode: str) -> tuple[
         elif isinstance(node.op, Input):
             dims = tuple(Const(d) for d in out.shape.dims)
         else:
-            dims = _compose(out, ins, [exprs[n] for n in node.inputs], node.name, train_only, checks, probes)
+            dims = _compose(out, ins, [exprs[n] for n in node.inputs], node.name, train_only, checks, probes,
+                            node, ctx)
         exprs[node.name] = dims
         layers.append(LayerForm(node.name, node.op.kind, dims, _dim_names(out.shape), out.shape, train_only))
     return tuple(layers), tuple(checks), tuple(probes)
+
+
+def _keeps_spatial(node: Node, ins: Sequence[Shape], out: Out, ctx: Context) -> bool:
+    """An op without size rules that changes only the channels (a channel chunk): its spatial
+    output equals its input at the model's size and at two others."""
+    if len(ins) != 1 or out.shape.rank != ins[0].rank or out.shape.spatial != ins[0].spatial:
+        return False
+    x = ins[0]
+    for grow in (1, 7):
+        bigger = x.with_spatial(tuple(d + grow for d in x.spatial))
+        try:
+            if node.op.infer([bigger], ctx).shape != out.shape.with_spatial(bigger.spatial):
+                return False
+        except ShapeError:
+            return False
+    return True
 
 
 def _dim_names(shape: Shape) -> tuple[str, ...]:
@@ -320,12 +337,14 @@ def _dim_names(shape: Shape) -> tuple[str, ...]:
 
 
 def _compose(out: Out, ins: Sequence[Shape], in_exprs: Sequence[tuple[Expr, ...]], name: str,
-             train_only: bool, checks: list[Check], probes: list[Probe]) -> tuple[Expr, ...]:
+             train_only: bool, checks: list[Check], probes: list[Probe], node: Node, ctx: Context) -> tuple[Expr, ...]:
     rule = out.sizes
     if rule is None:
         if ins and out.shape == ins[0]:
             return in_exprs[0]
-        return tuple(Unknown(f"{name} has no size rule") for _ in out.shape.dims)
+        if _keeps_spatial(node, ins, out, ctx):
+            return (Const(out.shape.channels), *in_exprs[0][1:])
+        return tuple(Unknown(f"{name} ({node.op.kind}) has no size rule") for _ in out.shape.dims)
     names = _dim_names(out.shape)
     dims = []
     for n, r in enumerate(rule.dims):
