@@ -313,7 +313,21 @@ def _read_rules(graph: Graph, first: str, conv: Convention, mode: str) -> tuple[
                             node, ctx)
         exprs[node.name] = dims
         layers.append(LayerForm(node.name, node.op.kind, dims, _dim_names(out.shape), out.shape, train_only))
-    return tuple(layers), tuple(checks), tuple(probes)
+    return tuple(layers), _distinct(checks), tuple(probes)
+
+
+def _distinct(checks: list[Check]) -> tuple[Check, ...]:
+    """One check per condition (the first layer that needs it names it); constant ones dropped,
+    as the layers already accepted them."""
+    seen: dict[tuple[object, ...], Check] = {}
+    for c in checks:
+        if all(not e.variables() and e.known for e in c.exprs):
+            continue
+        key = (c.kind, c.exprs, c.bound)
+        kept = seen.get(key)
+        if kept is None or (kept.train_only and not c.train_only):
+            seen[key] = c
+    return tuple(seen.values())
 
 
 def _keeps_spatial(node: Node, ins: Sequence[Shape], out: Out, ctx: Context) -> bool:
