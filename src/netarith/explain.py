@@ -204,12 +204,12 @@ def _alternatives(node: Node, ins: Sequence[Shape], active: Convention,
     fitting = _fitting_inputs(node, x, active, windows)
     if fitting:
         first = node.inputs == (graph.inputs[0].name,) if graph.inputs else False
-        where = "network input" if first else "input to this layer"
+        where = "network input" if first else "layer input"
         sections.append((f"The nearest {where} sizes where this layer's windows fit exactly ({active.name})",
                          fitting))
     padded = _paddings(node, x, runs, windows)
     if padded:
-        sections.append((f"Paddings that give these sizes from {_spatial(x)} with rounding down (pytorch), "
+        sections.append((f"Paddings that give these sizes from {_spatial(x)} with rounding down, "
                          "simplest first", padded))
     return tuple(sections)
 
@@ -283,8 +283,9 @@ def _paddings(node: Node, x: Shape, runs: dict[str, tuple[Out, Trace]],
         uniform = len({tuple(p) for p in per_axis}) == 1
         choices = [(c,) for c in per_axis[0]] if uniform else [tuple(p[0] for p in per_axis)]
         for choice in choices:
+            floor_flag = {"rounding": "floor"} if getattr(node.op, "rounding", None) == "ceil" else {}
             try:
-                op = node.op.replace(padding=tuple(choice))
+                op = node.op.replace(padding=tuple(choice), **floor_flag)
             except NetarithError:
                 continue
             run = _run(Node(node.name, op, node.inputs), [x], floor)
