@@ -413,6 +413,9 @@ def _layer_text(x: LayerExplanation, convention: Convention) -> list[str]:
         out.append("")
         out.append(f"  {heading}:")
         for alt in alts:
+            if not alt.steps and alt.result == "none":
+                out.append(f"    {alt.title}")
+                continue
             out.append(f"    {alt.title}:")
             out += _lines(alt.steps, "      ")
             out.append(f"      -> {alt.result}")
