@@ -209,7 +209,7 @@ def test_matmul() -> None:
 def test_opaque_is_not_counted_not_zero() -> None:
     r = analyze("input 3x8x8\nx: opaque op=my_op shape=4x8x8 params=12\nflatten")
     d = r.to_dict()
-    assert d["layers"][1]["not_counted"] == ["macs"]
+    assert d["layers"][1]["not_counted"] == ["macs", "connections"]
     assert d["totals"]["not_counted"] == ["x"]
     from netarith.report import render
 

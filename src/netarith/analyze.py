@@ -5,6 +5,17 @@ sample, and ``totals.neurons`` sums the weighted layers (conv, convT, linear),
 the papers' convention; ``totals.activations`` sums every layer's output, the
 input included. ``macs`` are multiply-accumulates of conv, convT and linear
 without bias (torchvision's ``_ops``); ``flops`` are ``2 * macs``.
+
+``connections`` count, as LeNet-5 does, every link into a layer's units: each
+multiply or fixed link plus the bias. Weighted layers: MACs + bias adds (the
+default); pooling: its window per output; a learned shift (BatchNorm, a Scale
+with bias...): one per output, as a bias; LRN: ``size`` per output; add, mul:
+one link per input per output; upsampling: the cells each output interpolates.
+Activations, scales, dropout, reshapes, concat and padding add none (each op
+family's docstring says why).
+
+With ``traces`` (or ``trace_layer`` and ``trace``) the same pass records how
+each number was computed (``trace.py``; ``netarith explain`` prints it).
 """
 
 from __future__ import annotations
@@ -16,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 from .conventions import Convention, get_convention
 from .errors import NetarithError, ShapeError, SpecError, did_you_mean
 from .graph import Graph, Node
-from .ops.base import Context
+from .ops.base import Context, Out
 from .ops.input import Input
 from .receptive import RF, apply, input_rf, to_json
 from .shape import Shape
-from .trace import Trace
+from .trace import Trace, fmt_num
 
 if TYPE_CHECKING:
     from .sources import Source
@@ -205,8 +216,13 @@ def analyze_graph(
     *,
     trace_layer: str | None = None,
     trace: Trace | None = None,
+    traces: dict[str, Trace] | None = None,
 ) -> Report:
-    """The analysis proper (``analyze`` resolves the source first)."""
+    """The analysis proper (``analyze`` resolves the source first).
+
+    ``trace_layer`` and ``trace`` record the derivations of one layer; ``traces``,
+    a dict, receives a :class:`Trace` for every layer.
+    """
     if mode not in ("eval", "train"):
         raise SpecError(f"mode must be 'eval' or 'train': {mode!r}")
     conv = get_convention(convention if convention is not None else graph.convention)
@@ -223,7 +239,10 @@ def analyze_graph(
     training: set[str] = set()  # train-only layers and everything fed only by them
     for node in graph.nodes:
         op = node.op
-        ctx = traced if node.name == trace_layer else quiet
+        if traces is not None:
+            ctx = Context(conv, traces.setdefault(node.name, Trace()))
+        else:
+            ctx = traced if node.name == trace_layer else quiet
         ins = [shapes[name] for name in node.inputs]
         try:
             out = op.infer(ins, ctx)
@@ -237,11 +256,11 @@ def analyze_graph(
         shape = out.shape
         shapes[node.name] = shape
         if isinstance(op, Input):
-            rf: RF | None = input_rf(shape.rank)
+            rf: RF | None = input_rf(shape.rank, ctx.trace)
             note = None
         else:
             rf, note = apply(out.rf, [fields[n] for n in node.inputs],
-                             [s.dims for s in ins], shape.dims)
+                             [s.dims for s in ins], shape.dims, ctx.trace)
         fields[node.name] = rf
         warnings = out.warnings if note is None else (*out.warnings, note)
         macs = out.macs
@@ -250,12 +269,21 @@ def analyze_graph(
             if mode == "eval" and macs:
                 warnings = (*warnings, f"runs only in training: its {macs:,} MACs are not counted in eval mode")
                 macs = 0
+                if ctx.trace is not None:
+                    ctx.trace.step("macs", "0 in eval mode", "0", 0, note="the layer runs only in training")
+        uncounted = out.uncounted
+        connections = out.connections
+        if connections is None:
+            connections = macs + out.extras.get("bias", 0)
+            if "macs" in uncounted:
+                uncounted = (*uncounted, "connections")
+        if ctx.trace is not None:
+            _explain_counts(ctx.trace, out, macs, connections)
         append(LayerResult(
             node.name, op.kind, node.inputs, shape, shape.numel, out.params, out.buffers,
             macs, 2 * macs, rf, warnings, out.extras, node,
             out.params if out.trainable is None else out.trainable,
-            macs + out.extras.get("bias", 0) if out.connections is None else out.connections,
-            out.uncounted,
+            connections, uncounted,
         ))
     return Report(
         model=graph.name or "network",
@@ -266,6 +294,33 @@ def analyze_graph(
         graph=graph,
         dtype=dtype,
     )
+
+
+def _explain_counts(trace: Trace, out: Out, macs: int, connections: int) -> None:
+    """The steps every layer shares: neurons, and the counts its op left at their defaults."""
+    shape = out.shape
+    names = ("features",) if shape.rank == 0 else ("C", *shape.axis_names())
+    if not any(s.quantity in ("shape", *names) or s.quantity.startswith("dim ") for s in trace.steps):
+        trace.note("shape", f"{shape}: this layer kind records no derivation of its shape")
+    trace.step("neurons", " * ".join(names) if len(names) > 1 else names[0],
+               " * ".join(map(str, shape.dims)), shape.numel, note="the output elements per sample")
+    done = {step.quantity for step in trace.steps}
+    for quantity, value in (("params", out.params), ("buffers", out.buffers), ("macs", macs)):
+        if quantity not in done and not value and quantity not in out.uncounted:
+            trace.step(quantity, "0", "0", 0, note={
+                "params": "no weights", "buffers": "no running statistics", "macs": "no weighted sums",
+            }[quantity])
+    if "connections" not in done:
+        bias = out.extras.get("bias", 0)
+        if bias:
+            trace.step("connections", "MACs + bias adds", f"{fmt_num(macs)} + {fmt_num(bias)}", connections,
+                       note="each weight a unit multiplies, plus its bias (LeNet-5's count)")
+        elif macs:
+            trace.step("connections", "MACs", fmt_num(macs), connections,
+                       note="each weight a unit multiplies (no bias)")
+        elif "macs" not in out.uncounted:
+            trace.step("connections", "0", "0", connections,
+                       note="the layer adds no links between units")
 
 
 def _totals(results: list[LayerResult], nbytes: int) -> Totals:

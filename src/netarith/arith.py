@@ -26,6 +26,7 @@ from .trace import Trace, fmt_num
 
 __all__ = [
     "WindowCount",
+    "adaptive_bin_total",
     "adaptive_max_bin",
     "ceil_div",
     "same_padding",
@@ -80,10 +81,11 @@ def window_count(
         if trace is not None:
             trace.step(
                 axis,
-                f"floor(({_sym_pad()} - d*(k-1) - 1)/s) + 1",
+                f"floor(({_sym_pad(pad_before, pad_after)} - d*(k-1) - 1)/s) + 1",
                 f"floor(({_num_pad(size, pad_before, pad_after)} - {dilation}*({kernel}-1) - 1)"
                 f"/{stride}) + 1 = floor({fmt_num(Fraction(span, stride))}) + 1",
                 out,
+                note=_floor_note(size, pad_before, span, stride, out, k_eff, lost),
             )
         return WindowCount(out, span, lost, 0, False)
     out = ceil_div(span, stride) + 1
@@ -97,30 +99,59 @@ def window_count(
             clipped = True
     overhang = max(0, (out - 1) * stride + k_eff - (size + pad_before + pad_after))
     if trace is not None:
-        if dilation == 1 and pad_before == pad_after:
-            formula = "1 + ceil((2*p + i - k)/s)"
-            numbers = f"1 + ceil((2*{pad_before} + {size} - {kernel})/{stride})"
-        else:
-            formula = f"1 + ceil(({_sym_pad()} - d*(k-1) - 1)/s)"
-            numbers = (
-                f"1 + ceil(({_num_pad(size, pad_before, pad_after)} - {dilation}*({kernel}-1) - 1)"
-                f"/{stride})"
-            )
-        numbers += f" = 1 + ceil({span}/{stride})"
-        trace.step(axis, formula, numbers, raw)
+        kernel_sym, kernel_num = ("k", f"{kernel}") if dilation == 1 else (
+            "d*(k-1) - 1", f"{dilation}*({kernel}-1) - 1")
+        trace.step(
+            axis,
+            f"1 + ceil(({_sym_pad(pad_before, pad_after)} - {kernel_sym})/s)",
+            f"1 + ceil(({_num_pad(size, pad_before, pad_after)} - {kernel_num})/{stride})"
+            f" = 1 + ceil({span}/{stride}) = 1 + ceil({fmt_num(Fraction(span, stride))})",
+            raw,
+            note="" if clipped else _ceil_note(size, pad_before + pad_after, stride, out, k_eff, overhang),
+        )
         if clipped:
             trace.step(
                 axis,
-                "o - 1 if (o-1)*s >= i + pl",
-                f"({raw}-1)*{stride} = {(raw - 1) * stride} >= {size} + {pad_before}",
+                "o - 1, as the last window would start at (o-1)*s >= i + pl",
+                f"{raw} - 1",
                 out,
-                note="the last window would start in the right padding, so it is dropped",
+                note=f"({raw}-1)*{stride} = {(raw - 1) * stride} >= {size} + {pad_before}: that window would start "
+                "in the right padding, so it is dropped"
+                + (f"; {_ceil_note(size, pad_before + pad_after, stride, out, k_eff, overhang)}"
+                   if overhang else ""),
             )
     return WindowCount(out, span, 0, overhang, clipped)
 
 
-def _sym_pad() -> str:
-    return "i + pl + pr"
+def _floor_note(size: int, pad_before: int, span: int, stride: int, out: int, k_eff: int,
+                lost: int) -> str:
+    remainder = span % stride
+    if remainder == 0:
+        return ""
+    start = (out - 1) * stride
+    where = "the padded input" if span != size - k_eff or pad_before else "the input"
+    text = (f"{span} = {stride}*{span // stride} + {remainder}: the last window covers "
+            f"{start}..{start + k_eff - 1} of {where} (from 0); ")
+    if not lost:
+        after = "the pixel after it is" if remainder == 1 else f"the {remainder} pixels after it are"
+        return text + f"{after} end padding"
+    first = size - lost
+    pixels = f"pixel {first} is" if lost == 1 else f"pixels {first}..{size - 1} are"
+    return text + f"input {pixels} never read"
+
+
+def _ceil_note(size: int, pads: int, stride: int, out: int, k_eff: int, overhang: int) -> str:
+    if not overhang:
+        return ""
+    start = (out - 1) * stride
+    return (
+        f"the last window covers {start}..{start + k_eff - 1} (from 0), "
+        f"{overhang} past the {size + pads} pixels of the{' padded' if pads else ''} input"
+    )
+
+
+def _sym_pad(before: int, after: int) -> str:
+    return "i + 2*p" if before == after else "i + pl + pr"
 
 
 def _num_pad(size: int, before: int, after: int) -> str:
@@ -130,7 +161,8 @@ def _num_pad(size: int, before: int, after: int) -> str:
 
 
 def same_padding(
-    size: int, kernel: int, stride: int, dilation: int, style: str
+    size: int, kernel: int, stride: int, dilation: int, style: str,
+    *, trace: Trace | None = None, axis: str = "",
 ) -> tuple[int, int]:
     """Padding (before, after) that 'same' means, per framework.
 
@@ -146,9 +178,17 @@ def same_padding(
     if style == "tensorflow":
         out = ceil_div(size, stride)
         total = max((out - 1) * stride + k_eff - size, 0)
+        formula = "max((ceil(i/s)-1)*s + d*(k-1) + 1 - i, 0)"
+        numbers = f"max(({out}-1)*{stride} + {dilation}*({kernel}-1) + 1 - {size}, 0)"
     else:
         total = k_eff - 1
-    return total // 2, total - total // 2
+        formula, numbers = "d*(k-1)", f"{dilation}*({kernel}-1)"
+    before = total // 2
+    if trace is not None:
+        odd = " (the odd pixel goes at the end)" if total % 2 else ""
+        trace.step(f"padding {axis}", f"'same' total = {formula}", numbers, total,
+                   note=f"{before} before, {total - before} after{odd}")
+    return before, total - before
 
 
 def transposed_size(
@@ -162,11 +202,12 @@ def transposed_size(
     """
     out = (size - 1) * stride - pad_before - pad_after + dilation * (kernel - 1) + output_padding + 1
     if trace is not None:
-        pads = f"2*{pad_before}" if pad_before == pad_after else f"{pad_before} - {pad_after}"
+        symmetric = pad_before == pad_after
         trace.step(
             axis,
-            "(i-1)*s - 2*p + d*(k-1) + output_padding + 1",
-            f"({size}-1)*{stride} - {pads} + {dilation}*({kernel}-1) + {output_padding} + 1",
+            f"(i-1)*s - {'2*p' if symmetric else 'pl - pr'} + d*(k-1) + output_padding + 1",
+            f"({size}-1)*{stride} - {f'2*{pad_before}' if symmetric else f'{pad_before} - {pad_after}'}"
+            f" + {dilation}*({kernel}-1) + {output_padding} + 1",
             out,
         )
     return out
@@ -190,3 +231,17 @@ def adaptive_max_bin(size: int, out: int) -> int:
     g = gcd(size, out)
     best = 2 * out - c if c > g else out - c
     return (size + best) // out
+
+
+def adaptive_bin_total(size: int, out: int) -> int:
+    """How many cells the ``out`` bins of adaptive pooling cover in all, overlaps counted twice.
+
+    Bin j has ``ceil((j+1)*size/out) - floor(j*size/out)`` cells; the floors
+    telescope to ``size``, and a ceil exceeds its floor except where
+    ``out`` divides ``(j+1)*size``, which happens ``gcd(size, out)`` times: so
+    ``size + out - gcd(size, out)``. The tests check it by enumeration.
+
+    >>> adaptive_bin_total(10, 3)  # bins (0,4) (3,7) (6,10)
+    12
+    """
+    return size + out - gcd(size, out)

@@ -21,10 +21,13 @@ bound (derived in conv-arithmetic.md section 5).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil
+
+from .shape import AXIS_NAMES
+from .trace import Trace, fmt_num
 
 __all__ = [
     "DROP",
@@ -123,51 +126,89 @@ class Collapse(RFRule):
     dims: tuple[int, ...]
 
 
-def input_rf(rank: int) -> RF:
+def input_rf(rank: int, trace: Trace | None = None) -> RF:
     """The field at a network input: each pixel sees itself."""
     unit = AxisRF(1, 1, 0)
-    return (None,) + (unit,) * rank
+    rf = (None,) + (unit,) * rank
+    _unchanged(trace, rf, "1 pixel, 1 apart, centred on itself (the input)")
+    return rf
 
 
 def apply(rule: RFRule, ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]],
-          out_dims: tuple[int, ...]) -> tuple[RF | None, str | None]:
-    """The output field under ``rule``, and a warning if paths do not align."""
+          out_dims: tuple[int, ...], trace: Trace | None = None) -> tuple[RF | None, str | None]:
+    """The output field under ``rule``, and a warning if paths do not align.
+
+    With a ``trace``, each size, jump and start is recorded as it is computed
+    (quantities ``rf.size H``, ``rf.jump H``, ``rf.start H``).
+    """
+    rf, warning = _apply(rule, ins, in_dims, out_dims, trace)
+    if trace is not None and rf is None:
+        trace.note("rf", "no receptive field: the positions of the input are mixed from here on"
+                   if any(i is not None for i in ins) else "no receptive field (the input has none)")
+    return rf, warning
+
+
+def _apply(rule: RFRule, ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]],
+           out_dims: tuple[int, ...], trace: Trace | None) -> tuple[RF | None, str | None]:
     if rule is DROP or not ins:
         return None, None
     if isinstance(rule, _Elementwise):
-        return _merge(ins, in_dims, out_dims)
+        return _merge(ins, in_dims, out_dims, trace)
     first = ins[0]
     if first is None:
         return None, None
     if isinstance(rule, Windows):
-        return _spatial(first, rule.axes, _window), None
+        return _spatial(first, rule.axes, _window, trace), None
     if isinstance(rule, Stretch):
-        return _spatial(first, rule.axes, _stretch), None
+        return _spatial(first, rule.axes, _stretch, trace), None
     if isinstance(rule, Transposed):
-        return _spatial(first, rule.axes, _transposed), None
+        return _spatial(first, rule.axes, _transposed, trace), None
     if isinstance(rule, Remap):
         remapped = tuple(None if i is None or i >= len(first) else first[i] for i in rule.order)
+        _unchanged(trace, remapped, "the input's, moved with its axis")
         return _none_if_empty(remapped), None
     if isinstance(rule, Collapse):
         out = list(first) + [None] * (len(out_dims) - len(first))
         for d in rule.dims:
             out[d] = None
-        return _none_if_empty(tuple(out[: len(out_dims)])), None
+        kept = tuple(out[: len(out_dims)])
+        _unchanged(trace, kept, "the input's (the mixed axes have none)")
+        return _none_if_empty(kept), None
     raise TypeError(f"unknown receptive-field rule {rule!r}")  # pragma: no cover
+
+
+def _names(rf: RF) -> tuple[str, ...]:
+    rank = len(rf) - 1
+    return ("C", *AXIS_NAMES.get(rank, tuple(f"S{i}" for i in range(rank))))
+
+
+def _unchanged(trace: Trace | None, rf: RF, why: str) -> None:
+    """Record a field passed on as it is."""
+    if trace is None:
+        return
+    for name, axis in zip(_names(rf), rf):
+        if axis is not None:
+            trace.step(f"rf.size {name}", why, fmt_num(axis.size), axis.size)
+            trace.step(f"rf.jump {name}", why, fmt_num(axis.jump), axis.jump)
+            trace.step(f"rf.start {name}", why, fmt_num(axis.start), axis.start)
 
 
 def _none_if_empty(rf: RF) -> RF | None:
     return rf if any(a is not None for a in rf) else None
 
 
-def _spatial(rf: RF, axes: Sequence[tuple[object, ...]], step: object) -> RF | None:
+Step = Callable[..., AxisRF]
+
+
+def _spatial(rf: RF, axes: Sequence[tuple[object, ...]], step: Step, trace: Trace | None) -> RF | None:
     """Apply a per-axis step to the spatial dims (1..) of a field."""
     out: list[AxisRF | None] = [rf[0]]
+    names = _names(rf)[1:]
     for n, axis in enumerate(rf[1:]):
         if axis is None or n >= len(axes):
             out.append(None)
         else:
-            out.append(step(axis, *axes[n]))  # type: ignore[operator]
+            out.append(step(axis, *axes[n], trace=trace, name=names[n]))
     return _none_if_empty(tuple(out))
 
 
@@ -177,39 +218,74 @@ def _norm(x: Num) -> Num:
     return x
 
 
-def _window(a: AxisRF, k_eff: int, stride: Num, pad: int) -> AxisRF:
-    return AxisRF(
+def _n(x: Num) -> str:
+    return fmt_num(x)
+
+
+def _window(a: AxisRF, k_eff: int, stride: Num, pad: int, *, trace: Trace | None = None,
+            name: str = "") -> AxisRF:
+    out = AxisRF(
         _norm(a.size + (k_eff - 1) * a.jump),
         _norm(a.jump * stride),
         _norm(a.pad + pad * a.jump),
     )
+    if trace is not None:
+        trace.step(f"rf.size {name}", "r_in + (k_eff - 1) * j_in", f"{_n(a.size)} + ({k_eff} - 1) * {_n(a.jump)}",
+                   out.size)
+        trace.step(f"rf.jump {name}", "j_in * s", f"{_n(a.jump)} * {_n(stride)}", out.jump,
+                   note="the distance in input pixels between neighbouring outputs")
+        trace.step(f"rf.start {name}", "(r - 1)/2 - P, where P = P_in + p * j_in",
+                   f"({_n(out.size)} - 1)/2 - ({_n(a.pad)} + {pad} * {_n(a.jump)})", out.start,
+                   note="the centre of the first output's field, in input pixels from 0")
+    return out
 
 
-def _stretch(a: AxisRF, factor: Fraction, taps: int) -> AxisRF:
+def _stretch(a: AxisRF, factor: Fraction, taps: int, *, trace: Trace | None = None, name: str = "") -> AxisRF:
     size = a.size + (taps - 1) * a.jump
     centre = a.start
     if taps > 1:  # linear modes sample at (u + 0.5)/f - 0.5 (align_corners=False)
         centre += a.jump * (Fraction(1, 2) / factor - Fraction(1, 2))
-    return AxisRF(_norm(size), _norm(a.jump / factor), _norm(Fraction(size - 1, 2) - centre))
+    out = AxisRF(_norm(size), _norm(a.jump / factor), _norm(Fraction(size - 1, 2) - centre))
+    if trace is not None:
+        trace.step(f"rf.size {name}", "r_in + (taps - 1) * j_in", f"{_n(a.size)} + ({taps} - 1) * {_n(a.jump)}",
+                   out.size, note="an upper bound: each output interpolates taps inputs")
+        trace.step(f"rf.jump {name}", "j_in / scale", f"{_n(a.jump)} / {_n(factor)}", out.jump)
+        if taps > 1:
+            trace.step(f"rf.start {name}", "start_in + j_in * (1/(2*scale) - 1/2)",
+                       f"{_n(a.start)} + {_n(a.jump)} * (1/(2*{_n(factor)}) - 1/2)", out.start)
+        else:
+            trace.step(f"rf.start {name}", "start_in (nearest copies)", _n(a.start), out.start)
+    return out
 
 
-def _transposed(a: AxisRF, k_eff: int, stride: int, pad: int) -> AxisRF:
+def _transposed(a: AxisRF, k_eff: int, stride: int, pad: int, *, trace: Trace | None = None,
+                name: str = "") -> AxisRF:
     size = a.size + (ceil(k_eff / stride) - 1) * a.jump
     centre = a.start + a.jump * (pad - Fraction(k_eff - 1, 2)) / stride
-    return AxisRF(_norm(size), _norm(Fraction(a.jump) / stride), _norm(Fraction(size - 1, 2) - centre))
+    out = AxisRF(_norm(size), _norm(Fraction(a.jump) / stride), _norm(Fraction(size - 1, 2) - centre))
+    if trace is not None:
+        trace.step(f"rf.size {name}", "r_in + (ceil(k_eff/s) - 1) * j_in",
+                   f"{_n(a.size)} + (ceil({k_eff}/{stride}) - 1) * {_n(a.jump)}", out.size,
+                   note="an upper bound: an output reads at most ceil(k_eff/s) inputs per axis")
+        trace.step(f"rf.jump {name}", "j_in / s", f"{_n(a.jump)} / {stride}", out.jump)
+        trace.step(f"rf.start {name}", "start_in + j_in * (p - (k_eff - 1)/2) / s",
+                   f"{_n(a.start)} + {_n(a.jump)} * ({pad} - ({k_eff} - 1)/2) / {stride}", out.start)
+    return out
 
 
 def _merge(ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]],
-           out_dims: tuple[int, ...]) -> tuple[RF | None, str | None]:
+           out_dims: tuple[int, ...], trace: Trace | None = None) -> tuple[RF | None, str | None]:
     """Elementwise merge with PyTorch broadcasting (dims aligned from the right)."""
     if len(ins) == 1:
         rf = ins[0]
         if rf is None or len(rf) != len(out_dims):
             return None, None
+        _unchanged(trace, rf, "the input's (elementwise)")
         return rf, None
     rank = len(out_dims)
     merged: list[AxisRF | None] = []
     warning = None
+    names = ("C", *AXIS_NAMES.get(rank - 1, tuple(f"S{i}" for i in range(rank - 1))))
     for d in range(rank):
         full: list[AxisRF] = []
         broadcast: list[AxisRF] = []
@@ -232,21 +308,30 @@ def _merge(ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]],
         if missing or not (full or broadcast):
             merged.append(None)
             continue
-        axis_rf, note = _union(full) if full else (broadcast[0], None)
+        axis_rf, note = _union(full, trace, names[d]) if full else (broadcast[0], None)
         if axis_rf is not None and broadcast:
             # Every output also sees the broadcast input's whole field.
             biggest = max(b.size for b in broadcast)
             if biggest > axis_rf.size:
                 axis_rf = AxisRF(biggest, axis_rf.jump, axis_rf.pad + Fraction(biggest - axis_rf.size, 2))
                 axis_rf = AxisRF(_norm(axis_rf.size), axis_rf.jump, _norm(axis_rf.pad))
+            if trace is not None:
+                trace.note(f"rf.size {names[d]}", "a broadcast input's whole field reaches every output")
+        if trace is not None and axis_rf is not None and (broadcast or not full):
+            _unchanged(trace, tuple(axis_rf if n == d else None for n in range(rank)), "after broadcasting")
         warning = warning or note
         merged.append(axis_rf)
     return _none_if_empty(tuple(merged)), warning
 
 
-def _union(fields: list[AxisRF]) -> tuple[AxisRF | None, str | None]:
+def _union(fields: list[AxisRF], trace: Trace | None = None, name: str = "") -> tuple[AxisRF | None, str | None]:
     first = fields[0]
     if all(f == first for f in fields[1:]):
+        if trace is not None:
+            why = "the same in every input" if len(fields) > 1 else "the input's (elementwise)"
+            trace.step(f"rf.size {name}", why, _n(first.size), first.size)
+            trace.step(f"rf.jump {name}", why, _n(first.jump), first.jump)
+            trace.step(f"rf.start {name}", why, _n(first.start), first.start)
         return first, None
     jumps = {f.jump for f in fields}
     if len(jumps) > 1:
@@ -257,6 +342,13 @@ def _union(fields: list[AxisRF]) -> tuple[AxisRF | None, str | None]:
     pad = max(f.pad for f in fields)
     right = max(f.size - 1 - f.pad for f in fields)
     union = AxisRF(_norm(right + pad + 1), first.jump, _norm(pad))
+    if trace is not None:
+        rights = ", ".join(_n(f.size - 1 - f.pad) for f in fields)
+        pads = ", ".join(_n(f.pad) for f in fields)
+        trace.step(f"rf.size {name}", "max(r - 1 - P) + max(P) + 1 over the inputs (the union of their fields)",
+                   f"max({rights}) + max({pads}) + 1", union.size)
+        trace.step(f"rf.jump {name}", "the inputs' common jump", _n(first.jump), union.jump)
+        trace.step(f"rf.start {name}", "(r - 1)/2 - max(P)", f"({_n(union.size)} - 1)/2 - {_n(pad)}", union.start)
     centres = {f.start for f in fields}
     note = None
     if len(centres) > 1:

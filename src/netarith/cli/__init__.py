@@ -18,7 +18,9 @@ from ..errors import NetarithError
 __all__ = ["COMMANDS", "main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("analyze", "show", "export", "zoo", "audit", "draw", "chart", "serve")
+COMMANDS = (
+    "analyze", "show", "export", "zoo", "explain", "sizes", "solve", "audit", "draw", "chart", "serve",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,6 +7,7 @@ fit, and words the warnings about what the rounding lost or invented.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..arith import same_padding, window_count
@@ -14,6 +15,7 @@ from ..conventions import Clip, Rounding
 from ..errors import ShapeError
 from ..receptive import Windows
 from ..shape import Shape
+from ..sizerules import DimRule, SameWindow, Window
 from .base import Context, Padding, expand, expand_padding
 
 __all__ = ["Slide", "axis_phrase", "pixels", "slide"]
@@ -32,6 +34,7 @@ class Slide:
     pads: tuple[tuple[int, int], ...]  # explicit (before, after), 'same' resolved
     overhang: tuple[int, ...]  # implicit end padding added by rounding up
     warnings: tuple[str, ...]
+    rules: tuple[DimRule, ...] = ()  # how each spatial output follows from the input size
 
     @property
     def k_eff(self) -> tuple[int, ...]:
@@ -77,14 +80,8 @@ def slide(
                 f"(stride {'x'.join(map(str, s))}); write the padding out, "
                 "or use --convention tensorflow, where 'same' gives ceil(i/s)"
             )
-        pads = tuple(same_padding(i, kk, ss, dd, same_style) for i, kk, ss, dd in zip(sizes, k, s, d))
-        if ctx.trace is not None:
-            for axis, (pb, pa) in zip(axes, pads):
-                ctx.trace.note(
-                    axis,
-                    f"'same' padding under {ctx.convention.name}: {pb} before, {pa} after"
-                    + (" (the odd pixel goes at the end)" if pb != pa else ""),
-                )
+        pads = tuple(same_padding(i, kk, ss, dd, same_style, trace=ctx.trace, axis=axis)
+                     for axis, i, kk, ss, dd in zip(axes, sizes, k, s, d))
     else:
         pads = expand_padding(kind, padding, rank)  # type: ignore[arg-type]
     k_eff = tuple(dd * (kk - 1) + 1 for kk, dd in zip(k, d))
@@ -96,6 +93,7 @@ def slide(
     lost: dict[str, int] = {}
     overhangs: dict[str, int] = {}
     remainders: dict[str, tuple[int, int]] = {}
+    rounded_down: dict[str, int] = {}
     for axis, i, kk, ss, (pb, pa), dd in zip(axes, sizes, k, s, pads, d):
         count = window_count(i, kk, ss, pb, pa, dd, rounding, clip, trace=ctx.trace, axis=axis)
         if count.out < 1 and count.span < 0:
@@ -111,15 +109,19 @@ def slide(
             remainders[axis] = (count.span, ss)
         if count.overhang:
             overhangs[axis] = count.overhang
+            rounded_down[axis] = count.span // ss + 1 if count.span >= 0 else 0
+    if padding == "same" and same_style == "tensorflow":
+        rules: tuple[DimRule, ...] = tuple(SameWindow(n + 1, kk, ss, dd) for n, (kk, ss, dd) in enumerate(zip(k, s, d)))
+    else:
+        rules = tuple(Window(n + 1, kk, ss, pb, pa, dd, rounding, clip)
+                      for n, (kk, ss, (pb, pa), dd) in enumerate(zip(k, s, pads, d)))
     warnings = []
     if lost:
         warnings.append(_lost_warning(kind, lost, remainders, sizes, axes))
     if overhangs:
-        warnings.append(
-            f"the last {kind} window hangs {pixels(overhangs)} past the end of the input "
-            f"({why_rounding}): an implicit padding at the end"
-        )
-    return Slide(tuple(outs), k, s, d, pads, tuple(overhangs.get(a, 0) for a in axes), tuple(warnings))
+        warnings.append(_overhang_warning(kind, overhangs, rounded_down, dict(zip(axes, outs)),
+                                          sizes, axes, pads, why_rounding))
+    return Slide(tuple(outs), k, s, d, pads, tuple(overhangs.get(a, 0) for a in axes), tuple(warnings), rules)
 
 
 def _too_big(kind: str, k: tuple[int, ...], d: tuple[int, ...], k_eff: tuple[int, ...],
@@ -176,18 +178,44 @@ def _lost_warning(kind: str, lost: dict[str, int], remainders: dict[str, tuple[i
     rems = {a: span % s for a, (span, s) in remainders.items()}
     more = {a: remainders[a][1] - r for a, r in rems.items()}
     upper = {a: by_axis[a] + m for a, m in more.items()}
-    lower = {a: by_axis[a] - r for a, r in rems.items()}
+    lower = {a: by_axis[a] - n for a, n in lost.items()}
     facts = {
-        f"{span} = input + padding - kernel is not a multiple of the stride {s}"
+        f"input + padding - kernel = {span} is not a multiple of the stride {s}"
         for span, s in remainders.values()
     }
-    verb = "never reaches" if len(lost) == 1 and sum(lost.values()) == 1 else "never reach"
+    one = len(lost) == 1 and sum(lost.values()) == 1
     return (
-        f"the last {axis_phrase(lost)} of the input {verb} a {kind} window "
-        f"({'; '.join(sorted(facts))}); "
-        f"an input of {_sizes(upper, by_axis)} (or {pixels(more)} more padding) "
-        f"or of {_sizes(lower, by_axis)} would use every pixel"
+        f"the last {axis_phrase(lost)} of the input never reach{'es' if one else ''} a {kind} window "
+        f"({'; '.join(sorted(facts))}): {'it does' if one else 'they do'} not affect the output at all. "
+        f"To use every pixel: a {_sizes(upper, by_axis)} or {_sizes(lower, by_axis)} input to this layer, "
+        f"or {pixels(more)} more padding at the end ('netarith sizes' lists the network inputs "
+        "where every layer fits exactly)"
     )
+
+
+def _overhang_warning(kind: str, overhangs: dict[str, int], rounded_down: dict[str, int],
+                      outs: dict[str, int], sizes: tuple[int, ...], axes: tuple[str, ...],
+                      pads: tuple[tuple[int, int], ...], why: str) -> str:
+    by_axis = dict(zip(axes, sizes))
+    where = {a: by_axis[a] + n for a, n in overhangs.items()}
+    if kind == "conv":
+        effect = (f"it multiplies {'zeros' if max(overhangs.values()) > 1 else 'a zero'} there, "
+                  "an implicit padding at the end that the layer does not declare")
+    else:
+        effect = "that window pools only the pixels that exist"
+    ends = [f"{pb}+{pa + overhangs.get(a, 0)}" for a, (pb, pa) in zip(axes, pads)]
+    pad_to = "p" + (ends[0] if len(set(ends)) == 1 else "x".join(ends))
+    return (
+        f"the last {kind} window hangs {pixels(overhangs)} past the end of the input ({why}): "
+        f"{effect}. Rounding down (PyTorch, Caffe, TensorFlow) would give "
+        f"{_dims(rounded_down.get(a, outs[a]) for a in axes)} here; to keep {_dims(outs.values())} "
+        f"with every window inside the input: a {_sizes(where, by_axis)} input to this layer, "
+        f"or the padding written out ({pad_to}, before+after)"
+    )
+
+
+def _dims(values: Iterable[int]) -> str:
+    return "x".join(map(str, values))
 
 
 def _sizes(changed: dict[str, int], by_axis: dict[str, int]) -> str:

@@ -2,6 +2,10 @@
 
 Only PReLU has parameters (1, or one per channel). Extra recorded for the
 counting presets: ``act`` (elements the activation is applied to).
+
+Connections: none. An activation is part of the unit that computed its input
+(LeNet-5 counts a unit's squashing function inside the unit), and dropout is a
+mask on it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import ClassVar
 
 from ..errors import ShapeError, SpecError
 from ..shape import Shape
+from ._steps import same_shape
 from .base import Context, Op, Out, TorchEmit, arg, register
 
 __all__ = [
@@ -45,6 +50,7 @@ class _Activation(Op):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         x = ins[0]
+        same_shape(ctx.trace, x, f"{self.kind} acts on each element")
         return Out(x, extras={self.counted: x.numel} if self.counted else {})
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
@@ -132,7 +138,12 @@ class PReLU(_Activation):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         x = ins[0]
-        return Out(x, params=x.channels if self.per_channel else 1, extras={"act": x.numel})
+        params = x.channels if self.per_channel else 1
+        same_shape(ctx.trace, x, "prelu acts on each element")
+        if ctx.trace is not None:
+            ctx.trace.step("params", "C (one slope per channel)" if self.per_channel else "1 (one shared slope)",
+                           str(params), params)
+        return Out(x, params=params, extras={"act": x.numel})
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         n = ins[0].channels if self.per_channel else 1

@@ -25,6 +25,7 @@ from ..conventions import Convention
 from ..errors import NetarithError, ShapeError, SpecError, did_you_mean
 from ..receptive import ELEMENTWISE, RFRule
 from ..shape import Shape
+from ..sizerules import SizeRule
 from ..trace import Trace
 
 __all__ = [
@@ -124,6 +125,9 @@ class Out:
     connections: int | None = None
     #: quantities this layer could not count ("macs", "params"): shown as not counted, never as 0
     uncounted: tuple[str, ...] = ()
+    #: how each output dim follows from the input dims (closed forms, ``netarith sizes``);
+    #: None: the output has its first input's dims (an elementwise layer)
+    sizes: SizeRule | None = None
 
 
 @dataclass(slots=True)

@@ -24,6 +24,7 @@ from ..arith import transposed_size
 from ..errors import ShapeError, SpecError
 from ..receptive import Transposed
 from ..shape import Shape
+from ..sizerules import Fixed, SizeRule, TransposedWindow
 from ..trace import fmt_num
 from ._sliding import Slide, slide
 from ._torchcode import kwargs, pad_module, symmetric, torch_pads, tup
@@ -97,6 +98,7 @@ class Conv(Op):
         trace = ctx.trace
         if trace is not None:
             kern = "*".join(map(str, sl.kernel))
+            trace.step("C", "Cout (the layer's filters)", str(self.out), self.out)
             trace.step(
                 "params",
                 "Cout * (Cin/g) * prod(k)" + (" + Cout" if self.bias else ""),
@@ -118,7 +120,15 @@ class Conv(Op):
             extras={"bias": out.numel} if self.bias else {},
             warnings=sl.warnings,
             rf=sl.rf,
+            sizes=SizeRule((Fixed(self.out), *sl.rules), at_least=self._wrap_limits(sl.pads, conv.name)),
         )
+
+    def _wrap_limits(self, pads: tuple[tuple[int, int], ...], convention: str) -> tuple[tuple[int, int, int], ...]:
+        """The input sizes reflect (p < i) and circular (p <= i) padding need in PyTorch."""
+        if self.padding_mode not in ("reflect", "circular") or convention != "pytorch":
+            return ()
+        extra = 1 if self.padding_mode == "reflect" else 0
+        return tuple((0, n + 1, max(pb, pa) + extra) for n, (pb, pa) in enumerate(pads) if max(pb, pa))
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         x = ins[0]
@@ -225,6 +235,7 @@ class ConvTranspose(Op):
         macs = math.prod(x.spatial) * x.channels * per_in
         if ctx.trace is not None:
             kern = "*".join(map(str, k))
+            ctx.trace.step("C", "Cout (the layer's filters)", str(self.out), self.out)
             ctx.trace.step(
                 "params",
                 "Cin * (Cout/g) * prod(k)" + (" + Cout" if self.bias else ""),
@@ -246,6 +257,10 @@ class ConvTranspose(Op):
             macs=macs,
             extras={"bias": out.numel} if self.bias else {},
             rf=Transposed(tuple(zip(k_eff, s, pb))),
+            sizes=SizeRule((Fixed(self.out), *(
+                TransposedWindow(n + 1, kk, ss, b, a, dd, oo)
+                for n, (kk, ss, b, a, dd, oo) in enumerate(zip(k, s, pb, pa, d, op))
+            ))),
         )
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
@@ -350,6 +365,7 @@ class TableConv(Op):
         macs = math.prod(sl.out) * links * window
         if ctx.trace is not None:
             kern = "*".join(map(str, sl.kernel))
+            ctx.trace.step("C", "Cout (the table's output maps)", str(self.out), self.out)
             ctx.trace.step("params", "sum_j |table_j| * prod(k)" + (" + Cout" if self.bias else ""),
                            f"{links} * {kern}" + (f" + {self.out}" if self.bias else ""), params,
                            note=f"{links} of the {x.channels * self.out} map pairs are connected")

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..shape import Shape
+from ..sizerules import Fixed, SizeRule
 from .base import Context, Op, Out, TorchEmit, arg, register
 
 __all__ = ["Input"]
@@ -25,7 +26,9 @@ class Input(Op):
     shape: Shape = arg("shape", positional=True)
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
-        return Out(self.shape)
+        if ctx.trace is not None:
+            ctx.trace.step("shape", "given (channels, then the spatial sizes)", str(self.shape), str(self.shape))
+        return Out(self.shape, sizes=SizeRule(tuple(Fixed(d) for d in self.shape.dims)))
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(None, "")

@@ -16,10 +16,21 @@ from dataclasses import dataclass
 from ..errors import ShapeError
 from ..receptive import DROP, Collapse
 from ..shape import Shape
+from ..sizerules import Fixed, Keep, SizeRule
 from ..trace import fmt_num
 from .base import Context, Op, Out, TorchEmit, arg, register
 
 __all__ = ["RBF", "Linear", "MatMul"]
+
+
+def _trace_last_axis(ctx: Context, x: Shape, out_features: int) -> None:
+    """The output shape of a layer that maps the last axis to ``out_features``."""
+    assert ctx.trace is not None
+    last = "features" if x.rank == 0 else x.axis_names()[-1]
+    ctx.trace.step(last, "out_features (the layer's argument)", str(out_features), out_features,
+                   note=f"in_features = the last axis of the input {x} = {x.dims[-1]:,}")
+    for name, size in zip(("C", *x.axis_names()), x.dims[:-1]):
+        ctx.trace.step(name, f"{name} of the input (a linear layer maps the last axis only)", str(size), size)
 
 
 @register
@@ -53,6 +64,7 @@ class Linear(Op):
                 "if it is meant for every position, say 'pointwise'",
             )
         if ctx.trace is not None:
+            _trace_last_axis(ctx, x, self.out)
             ctx.trace.step(
                 "params",
                 "in_features * out_features" + (" + out_features" if self.bias else ""),
@@ -71,6 +83,7 @@ class Linear(Op):
             extras={"bias": out.numel} if self.bias else {},
             warnings=warnings,
             rf=rf,
+            sizes=SizeRule((*(Keep(n) for n in range(len(x.dims) - 1)), Fixed(self.out))),
         )
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
@@ -106,6 +119,7 @@ class RBF(Op):
         weights = features * self.out
         macs = rows * weights
         if ctx.trace is not None:
+            _trace_last_axis(ctx, x, self.out)
             ctx.trace.step("params", "in_features * units (no bias)", f"{features} * {self.out}", weights,
                            note="" if self.trainable else "fixed by hand: not trainable")
             ctx.trace.step("macs", "rows * in_features * units (a square and accumulate each)",
@@ -145,6 +159,8 @@ class MatMul(Op):
         out = Shape((*batch, n, m))
         macs = out.numel * k
         if ctx.trace is not None:
+            ctx.trace.step("shape", "(batch axes broadcast) x n x m, from (.. x n x k) @ (.. x k x m)",
+                           f"{a} @ {b}", str(out))
             ctx.trace.step("macs", "numel(out) * k", f"{fmt_num(out.numel)} * {k}", macs)
         return Out(out, macs=macs, rf=DROP)
 

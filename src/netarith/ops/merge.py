@@ -6,6 +6,10 @@ or be 1 in one input (a squeeze-excite ``mul`` of 32x14x14 by 32x1x1).
 
 Extras recorded for the counting presets: ``add`` and ``mul`` (elementwise
 operations).
+
+Connections: each output of ``add`` or ``mul`` is linked to one value of each
+input, fixed links: ``inputs * numel(out)``. ``concat`` only regroups units,
+so it adds none.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from dataclasses import dataclass
 from ..errors import ShapeError
 from ..receptive import ELEMENTWISE, Collapse
 from ..shape import Shape
+from ..sizerules import Broadcast, Same, SizeRule, Total
+from ..trace import fmt_num
+from ._steps import dim_names
 from .base import Context, Op, Out, TorchEmit, arg, register
 
 __all__ = ["Add", "Concat", "Mul", "broadcast"]
@@ -51,7 +58,14 @@ class _Elementwise(Op):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         out = broadcast(self.kind, ins)
-        return Out(out, extras={self.kind: out.numel * (len(ins) - 1)})
+        links = len(ins) * out.numel
+        if ctx.trace is not None:
+            ctx.trace.step("shape", "the inputs' common shape (each axis equal, or 1 and broadcast)",
+                           " and ".join(str(x) for x in ins), str(out))
+            ctx.trace.step("connections", "inputs * numel(out)", f"{len(ins)} * {fmt_num(out.numel)}", links,
+                           note="each output reads one value of each input, fixed links")
+        return Out(out, extras={self.kind: out.numel * (len(ins) - 1)}, connections=links,
+                   sizes=SizeRule(tuple(Broadcast(n) for n in range(len(out.dims)))))
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(None, f" {self._symbol} ".join(f"{{{i}}}" for i in range(len(ins))))
@@ -107,8 +121,17 @@ class Concat(Op):
         total = sum(x.dims[axis] for x in ins)
         dims = list(first.dims)
         dims[axis] = total
+        out = Shape(tuple(dims))
+        if ctx.trace is not None:
+            for n, name in enumerate(dim_names(out)):
+                if n == axis:
+                    ctx.trace.step(name, f"the sum of the inputs' {name}",
+                                   " + ".join(str(x.dims[axis]) for x in ins), total)
+                else:
+                    ctx.trace.step(name, f"{name} of every input (they must agree)", str(out.dims[n]), out.dims[n])
         rf = ELEMENTWISE if axis == 0 else Collapse((axis,))
-        return Out(Shape(tuple(dims)), rf=rf)
+        rules = tuple(Total(n) if n == axis else Same(n) for n in range(rank))
+        return Out(out, rf=rf, sizes=SizeRule(rules))
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(None, f"torch.cat({{all}}, dim={self.dim})")

@@ -7,6 +7,14 @@ BatchNorm has ``2C`` parameters (weight, bias) and ``2C + 1`` buffer elements
 InstanceNorm none unless ``affine``; LRN none.
 
 Extra recorded for the counting presets: ``norm`` (elements normalised).
+
+Connections: a normalisation rescales each unit's own value (its statistics and
+its scale are not links between units); a learned shift adds one connection per
+output, as a convolution's bias does (a convolution without bias followed by
+BatchNorm counts what the folded convolution with bias counts, and LeNet-5's
+subsampling, an average times a coefficient plus a bias, is ``avgpool`` then
+``scale bias``). LRN divides each unit by a sum over ``size`` neighbouring
+channels: ``size`` links per output, padding channels included.
 """
 
 from __future__ import annotations
@@ -17,9 +25,22 @@ from dataclasses import dataclass
 
 from ..errors import ShapeError, SpecError
 from ..shape import Shape
+from ..trace import Trace, fmt_num
+from ._steps import same_shape
 from .base import Context, Op, Out, TorchEmit, arg, register
 
 __all__ = ["LRN", "BatchNorm", "GroupNorm", "InstanceNorm", "LayerNorm"]
+
+
+def _shift(trace: Trace | None, x: Shape, shifted: bool) -> int:
+    """Connections of a normalisation: one per output for a learned shift (bias)."""
+    links = x.numel if shifted else 0
+    if trace is not None:
+        trace.step("connections", "numel(out) (one learned shift per output)" if shifted else "0",
+                   fmt_num(x.numel) if shifted else "0", links,
+                   note="the shift is a bias; the scale multiplies the unit's own value" if shifted
+                   else "a normalisation adds no links between units")
+    return links
 
 
 def _norm_dim(x: Shape) -> int:
@@ -48,12 +69,14 @@ class BatchNorm(Op):
         c = x.channels
         params = 2 * c if self.affine else 0
         buffers = 2 * c + 1 if self.stats else 0
+        same_shape(ctx.trace, x, "normalised per channel")
         if ctx.trace is not None:
             ctx.trace.step("params", "2 * C (weight, bias)" if self.affine else "0 (no affine)",
                            f"2 * {c}" if self.affine else "0", params)
             ctx.trace.step("buffers", "2 * C + 1 (running mean, variance, batch count)",
                            f"2 * {c} + 1" if self.stats else "0", buffers)
-        return Out(x, params=params, buffers=buffers, extras={"norm": x.numel})
+        links = _shift(ctx.trace, x, self.affine)
+        return Out(x, params=params, buffers=buffers, extras={"norm": x.numel}, connections=links)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         x = ins[0]
@@ -87,8 +110,13 @@ class GroupNorm(Op):
                 "each group holds a single value, so the output is all zeros "
                 "(PyTorch refuses this at batch size 1: 'Expected more than 1 value per channel')",
             )
-        return Out(x, params=2 * x.channels if self.affine else 0, extras={"norm": x.numel},
-                   warnings=warnings)
+        params = 2 * x.channels if self.affine else 0
+        same_shape(ctx.trace, x, f"normalised in {self.groups} groups of channels")
+        if ctx.trace is not None:
+            ctx.trace.step("params", "2 * C (weight, bias)" if self.affine else "0 (no affine)",
+                           f"2 * {x.channels}" if self.affine else "0", params)
+        links = _shift(ctx.trace, x, self.affine)
+        return Out(x, params=params, extras={"norm": x.numel}, warnings=warnings, connections=links)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         x = ins[0]
@@ -126,11 +154,22 @@ class LayerNorm(Op):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         x = ins[0]
-        size = math.prod(self._normalized(x))
+        shape = self._normalized(x)
+        size = math.prod(shape)
         params = 0
         if self.affine:
             params = 2 * size if self.bias else size
-        return Out(x, params=params, extras={"norm": x.numel})
+        same_shape(ctx.trace, x, "normalised over " + ("the channels" if self.channels else
+                                                     f"the last {self.dims} ax{'es' if self.dims > 1 else 'is'}"))
+        if ctx.trace is not None:
+            per = "*".join(map(str, shape))
+            formula, numbers = {
+                (True, True): ("2 * prod(normalised shape) (weight, bias)", f"2 * {per}"),
+                (True, False): ("prod(normalised shape) (weight)", per),
+            }.get((self.affine, self.bias), ("0 (no affine)", "0"))
+            ctx.trace.step("params", formula, numbers, params)
+        links = _shift(ctx.trace, x, self.affine and self.bias)
+        return Out(x, params=params, extras={"norm": x.numel}, connections=links)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         x = ins[0]
@@ -163,12 +202,17 @@ class InstanceNorm(Op):
         if x.rank < 1:
             raise ShapeError(f"instancenorm needs spatial axes; its input {x} is a vector")
         c = x.channels
-        return Out(
-            x,
-            params=2 * c if self.affine else 0,
-            buffers=2 * c + 1 if self.stats else 0,
-            extras={"norm": x.numel},
-        )
+        params = 2 * c if self.affine else 0
+        buffers = 2 * c + 1 if self.stats else 0
+        same_shape(ctx.trace, x, "each channel of each sample normalised")
+        if ctx.trace is not None:
+            ctx.trace.step("params", "2 * C (weight, bias)" if self.affine else "0 (no affine)",
+                           f"2 * {c}" if self.affine else "0", params)
+            if self.stats:
+                ctx.trace.step("buffers", "2 * C + 1 (running mean, variance, batch count)",
+                               f"2 * {c} + 1", buffers)
+        links = _shift(ctx.trace, x, self.affine)
+        return Out(x, params=params, buffers=buffers, extras={"norm": x.numel}, connections=links)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         x = ins[0]
@@ -197,7 +241,12 @@ class LRN(Op):
         x = ins[0]
         if x.rank < 1:
             raise ShapeError(f"lrn needs spatial axes (PyTorch wants 3 or more dims); its input {x} is a vector")
-        return Out(x, extras={"norm": x.numel})
+        links = self.size * x.numel
+        same_shape(ctx.trace, x, f"each unit divided by a sum over {self.size} neighbouring channels")
+        if ctx.trace is not None:
+            ctx.trace.step("connections", "size * numel(out)", f"{self.size} * {fmt_num(x.numel)}", links,
+                           note="each unit reads its own and its neighbours' values; no weights")
+        return Out(x, extras={"norm": x.numel}, connections=links)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(
@@ -221,7 +270,13 @@ class Scale(Op):
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         x = ins[0]
         c = x.channels
-        return Out(x, params=2 * c if self.bias else c, extras={"mul": x.numel})
+        params = 2 * c if self.bias else c
+        same_shape(ctx.trace, x, "each channel scaled")
+        if ctx.trace is not None:
+            ctx.trace.step("params", "2 * C (scale, shift)" if self.bias else "C (scale)",
+                           f"2 * {c}" if self.bias else str(c), params)
+        links = _shift(ctx.trace, x, self.bias)
+        return Out(x, params=params, extras={"mul": x.numel}, connections=links)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         # A depthwise 1x1 convolution holds exactly C scales (and C shifts).

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ..errors import SpecError
 from ..receptive import DROP
 from ..shape import Shape
+from ..sizerules import Fixed, SizeRule
 from .base import Context, Op, Out, TorchEmit, arg, register
 
 __all__ = ["Opaque"]
@@ -42,6 +43,12 @@ class Opaque(Op):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         missing = tuple(q for q in _QUANTITIES if getattr(self, q) is None)
+        if ctx.trace is not None:
+            ctx.trace.step("shape", f"given by the source ({self.op})", str(self.shape), str(self.shape))
+            for q in _QUANTITIES:
+                value = getattr(self, q)
+                if value is not None:
+                    ctx.trace.step(q, f"given by the source ({self.op})", str(value), value)
         return Out(
             self.shape,
             params=self.params or 0,
@@ -49,6 +56,7 @@ class Opaque(Op):
             warnings=(f"{self.op}: netarith has no rule for it; its {' and '.join(missing)} are not counted",),
             rf=DROP,
             uncounted=missing,
+            sizes=SizeRule(tuple(Fixed(d) for d in self.shape.dims)),
         )
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:

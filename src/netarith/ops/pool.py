@@ -14,6 +14,12 @@ Extras recorded for the counting presets: ``pool_in`` (input elements),
 each unit adds the inputs of its window, multiplies the sum by a trainable
 coefficient and adds a trainable bias, so it has ``2C`` parameters and
 ``window + 1`` connections per output unit.
+
+Connections (LeNet-5's count): each output is linked to every position of its
+window, padding included as for convolutions, and has no bias: ``numel(out) *
+prod(k)``. An adaptive pool's bins on an axis of ``i`` cells into ``o`` add up to
+``i + o - gcd(i, o)`` cells (``arith.adaptive_bin_total``); a global pool links
+each output to its whole channel.
 """
 
 from __future__ import annotations
@@ -23,11 +29,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..arith import adaptive_max_bin
+from ..arith import adaptive_bin_total, adaptive_max_bin
 from ..errors import ShapeError
 from ..receptive import Windows
 from ..shape import Shape
-from ..trace import fmt_num
+from ..sizerules import Fixed, Keep, SizeRule
+from ..trace import Trace, fmt_num
 from ._sliding import Slide, slide
 from ._torchcode import kwargs, pad_module, symmetric, tup
 from .base import Context, Op, Out, Padding, TorchEmit, arg, expand, expand_padding, register
@@ -84,14 +91,22 @@ class _Pool(Op):
             if limit == "caffe" and p >= kk:
                 raise ShapeError(f"padding {p} must be smaller than the kernel {kk} in Caffe")
 
-    def _out(self, x: Shape, sl: Slide) -> Out:
+    def _out(self, x: Shape, sl: Slide, ctx: Context, at_least: tuple[tuple[int, int, int], ...] = ()) -> Out:
         out = x.with_spatial(sl.out)
         window = math.prod(sl.kernel)
+        links = out.numel * window
+        if ctx.trace is not None:
+            _same_channels(ctx.trace, x)
+            ctx.trace.step("connections", "numel(out) * prod(k)",
+                           f"{fmt_num(out.numel)} * {'*'.join(map(str, sl.kernel))}", links,
+                           note="each output reads its window; no weights, no bias")
         return Out(
             out,
-            extras={"pool_in": x.numel, "pool_window": out.numel * window},
+            extras={"pool_in": x.numel, "pool_window": links},
             warnings=sl.warnings,
             rf=sl.rf,
+            connections=links,
+            sizes=SizeRule((Keep(0), *sl.rules), at_least=at_least),
         )
 
     def _torch(self, x: Shape, sl: Slide, ctx: Context, extra: str, pad_value: str) -> TorchEmit:
@@ -119,6 +134,10 @@ class _Pool(Op):
 _ROUNDING = {"ceil": "ceil", "floor": "floor"}
 
 
+def _same_channels(trace: Trace, x: Shape) -> None:
+    trace.step("C", "C of the input (pooling works on each channel)", str(x.channels), x.channels)
+
+
 @register
 @dataclass(frozen=True, kw_only=True, slots=True)
 class MaxPool(_Pool):
@@ -141,7 +160,7 @@ class MaxPool(_Pool):
         return self.dilation
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
-        return self._out(ins[0], self._slide(ins[0], ctx))
+        return self._out(ins[0], self._slide(ins[0], ctx), ctx)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         x = ins[0]
@@ -170,6 +189,7 @@ class AvgPool(_Pool):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         x = ins[0]
+        at_least: tuple[tuple[int, int, int], ...] = ()
         if ctx.convention.name == "pytorch" and x.rank == 3:
             # ATen's avg_pool3d checks the unpadded input against the kernel.
             k = expand(self.kind, "kernel", self.kernel, 3)
@@ -178,7 +198,8 @@ class AvgPool(_Pool):
                     f"PyTorch's AvgPool3d needs every input size to be at least the kernel: "
                     f"input {'x'.join(map(str, x.spatial))}, kernel {'x'.join(map(str, k))}"
                 )
-        return self._out(x, self._slide(x, ctx))
+            at_least = tuple((0, n + 1, kk) for n, kk in enumerate(k))
+        return self._out(x, self._slide(x, ctx), ctx, at_least)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         x = ins[0]
@@ -202,6 +223,8 @@ class _Adaptive(Op):
         sizes = expand(self.kind, "size", self.size, x.rank)
         out = x.with_spatial(sizes)
         axes = []
+        if ctx.trace is not None:
+            _same_channels(ctx.trace, x)
         for axis, i, o in zip(x.axis_names(), x.spatial, sizes):
             widest = adaptive_max_bin(i, o)
             stride: int | Fraction = i // o if i % o == 0 else Fraction(i, o)
@@ -214,7 +237,17 @@ class _Adaptive(Op):
                     o,
                     note="" if i % o == 0 else "the bins overlap: the input size is not a multiple",
                 )
-        return Out(out, extras={"pool_in": x.numel, "pool_window": x.numel}, rf=Windows(tuple(axes)))
+        cells = [adaptive_bin_total(i, o) for i, o in zip(x.spatial, sizes)]
+        links = x.channels * math.prod(cells)
+        if ctx.trace is not None:
+            ctx.trace.step(
+                "connections", "C * prod(i + o - gcd(i, o))",
+                f"{x.channels} * " + " * ".join(f"({i} + {o} - {math.gcd(i, o)})"
+                                                 for i, o in zip(x.spatial, sizes)),
+                links, note="each output reads its bin; the bins of an axis add up to i + o - gcd(i, o) cells",
+            )
+        return Out(out, extras={"pool_in": x.numel, "pool_window": x.numel}, rf=Windows(tuple(axes)),
+                   connections=links, sizes=SizeRule((Keep(0), *(Fixed(o) for o in sizes))))
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         x = ins[0]
@@ -256,10 +289,18 @@ class _Global(Op):
         if x.rank < 1:
             raise ShapeError(f"{self.kind} needs spatial axes, but its input {x} is a vector")
         out = x.with_spatial((1,) * x.rank)
+        if ctx.trace is not None:
+            _same_channels(ctx.trace, x)
+            for axis in x.axis_names():
+                ctx.trace.step(axis, "1 (one value per channel)", "1", 1)
+            ctx.trace.step("connections", "numel(in)", "*".join(map(str, x.dims)), x.numel,
+                           note="each output reads its whole channel")
         return Out(
             out,
             extras={"pool_in": x.numel, "pool_window": x.numel},
             rf=Windows(tuple((i, i, 0) for i in x.spatial)),
+            connections=x.numel,
+            sizes=SizeRule((Keep(0), *(Fixed(1) for _ in x.spatial))),
         )
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
@@ -318,6 +359,7 @@ class Subsample(Op):
         # Each unit: its window's inputs plus the bias (LeNet-5's count of S2's 5,880).
         connections = out.numel * (window + 1)
         if ctx.trace is not None:
+            _same_channels(ctx.trace, x)
             ctx.trace.step("params", "2 * C (a coefficient and a bias per map)", f"2 * {x.channels}", params)
             ctx.trace.step("connections", "numel(out) * (window + 1)", f"{fmt_num(out.numel)} * ({window} + 1)",
                            connections)

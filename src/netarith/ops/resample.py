@@ -4,10 +4,15 @@ Upsampling by a scale gives ``floor(i * scale)`` per axis (PyTorch
 ``interpolate``); its receptive field is an upper bound (Distill: a kernel of 1,
 2 or 4 taps for nearest, linear and cubic). Extra recorded for the counting
 presets: ``upsample`` (output elements).
+
+Connections: an upsampled unit is a fixed-weight sum of the input cells it
+interpolates, ``taps ** rank`` of them (nearest 1, bilinear 4, trilinear 8,
+bicubic 16). Padding adds none: padded cells are constants.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -15,6 +20,8 @@ from fractions import Fraction
 from ..errors import ShapeError, SpecError
 from ..receptive import Stretch, Windows
 from ..shape import Shape
+from ..sizerules import DimRule, Fixed, Keep, Padded, Scaled, SizeRule
+from ..trace import Trace, fmt_num
 from ._torchcode import pad_module
 from .base import Context, Op, Out, Padding, TorchEmit, arg, expand, expand_padding, register
 
@@ -48,6 +55,12 @@ class Upsample(Op):
         if self.scale is not None and any(f <= 0 for f in self.scale):
             raise SpecError(f"upsample: 'scale' must be > 0: {self.scale}")
 
+    def _scales(self, x: Shape) -> tuple[Fraction, ...]:
+        assert self.scale is not None
+        if len(self.scale) not in (1, x.rank):
+            raise ShapeError(f"upsample has {len(self.scale)} scales for {x.rank} spatial axes")
+        return self.scale * x.rank if len(self.scale) == 1 else self.scale
+
     def _sizes(self, x: Shape) -> tuple[int, ...]:
         if x.rank < 1:
             raise ShapeError(f"upsample needs spatial axes, but its input {x} is a vector")
@@ -56,11 +69,7 @@ class Upsample(Op):
             raise ShapeError(f"{self.mode} upsampling needs {need}d input, got {x}")
         if self.size is not None:
             return expand("upsample", "size", self.size, x.rank)
-        assert self.scale is not None
-        if len(self.scale) not in (1, x.rank):
-            raise ShapeError(f"upsample has {len(self.scale)} scales for {x.rank} spatial axes")
-        scales = self.scale * x.rank if len(self.scale) == 1 else self.scale
-        return tuple(int(i * f) for i, f in zip(x.spatial, scales))
+        return tuple(int(i * f) for i, f in zip(x.spatial, self._scales(x)))
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         x = ins[0]
@@ -70,7 +79,27 @@ class Upsample(Op):
         out = x.with_spatial(sizes)
         taps = _TAPS[self.mode]
         rf = Stretch(tuple((Fraction(o, i), taps) for i, o in zip(x.spatial, sizes)))
-        return Out(out, extras={"upsample": out.numel}, rf=rf)
+        links = taps ** x.rank * out.numel
+        if self.size is not None:
+            rules: tuple[DimRule, ...] = tuple(Fixed(o) for o in sizes)
+        else:
+            rules = tuple(Scaled(n + 1, f) for n, f in enumerate(self._scales(x)))
+        if ctx.trace is not None:
+            self._explain(ctx.trace, x, sizes, taps, links)
+        return Out(out, extras={"upsample": out.numel}, rf=rf, connections=links,
+                   sizes=SizeRule((Keep(0), *rules)))
+
+    def _explain(self, trace: Trace, x: Shape, sizes: tuple[int, ...], taps: int, links: int) -> None:
+        trace.step("C", "C of the input", str(x.channels), x.channels)
+        if self.size is not None:
+            for axis, o in zip(x.axis_names(), sizes):
+                trace.step(axis, "the given size", str(o), o)
+        else:
+            for axis, i, f, o in zip(x.axis_names(), x.spatial, self._scales(x), sizes):
+                trace.step(axis, "floor(i * scale)", f"floor({i} * {fmt_num(f)}) = floor({fmt_num(i * f)})", o)
+        trace.step("connections", f"{taps}^{x.rank} * numel(out)" if x.rank > 1 else f"{taps} * numel(out)",
+                   f"{taps ** x.rank} * {fmt_num(math.prod((x.channels, *sizes)))}", links,
+                   note=f"{self.mode} interpolation reads {taps} cell{'s' if taps > 1 else ''} per axis")
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         align = "" if self.align_corners is None else f", align_corners={self.align_corners}"
@@ -116,7 +145,16 @@ class Pad(Op):
                         f"{self.mode} padding {max(pb, pa)} is too large for size {i} ({axis})"
                     )
         out = x.with_spatial(tuple(i + pb + pa for i, (pb, pa) in zip(x.spatial, pads)))
-        return Out(out, rf=Windows(tuple((1, 1, pb) for pb, _ in pads)))
+        if ctx.trace is not None:
+            ctx.trace.step("C", "C of the input", str(x.channels), x.channels)
+            for axis, i, (pb, pa), o in zip(x.axis_names(), x.spatial, pads, out.spatial):
+                ctx.trace.step(axis, "i + before + after", f"{i} + {pb} + {pa}", o)
+        extra = {"reflect": 1, "circular": 0}.get(self.mode)
+        at_least = () if extra is None else tuple(
+            (0, n + 1, max(pb, pa) + extra) for n, (pb, pa) in enumerate(pads) if max(pb, pa))
+        rules = tuple(Padded(n + 1, pb, pa) for n, (pb, pa) in enumerate(pads))
+        return Out(out, rf=Windows(tuple((1, 1, pb) for pb, _ in pads)),
+                   sizes=SizeRule((Keep(0), *rules), at_least=at_least))
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         pads = self._pads(ins[0])

@@ -3,7 +3,8 @@
 
 Dims in arguments are PyTorch's, with the batch as dim 0 (``flatten`` is
 ``nn.Flatten()``: start 1, end -1; ``permute 0 2 3 1`` moves channels last).
-``reshape`` takes the per-sample shape, one axis may be -1.
+``reshape`` takes the per-sample shape, one axis may be -1. None of them adds
+connections: they regroup units without computing anything.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from ..errors import ShapeError, SpecError
 from ..receptive import DROP, ELEMENTWISE, Remap, Windows
 from ..shape import Shape
+from ..sizerules import DimRule, Fixed, Keep, Product, Quotient, SizeRule
+from ._steps import dim_names, same_shape
 from .base import Context, Op, Out, TorchEmit, arg, register
 
 __all__ = ["ChannelShuffle", "Chunk", "Flatten", "Identity", "Permute", "Reshape"]
@@ -53,7 +56,20 @@ class Flatten(Op):
         order: tuple[int | None, ...] = (
             *range(a), None if b > a else a, *range(b + 1, len(x.dims))
         )
-        return Out(Shape(dims), rf=Remap(order))
+        out = Shape(dims)
+        if ctx.trace is not None:
+            names = dim_names(x)
+            for name, (n, size) in zip(dim_names(out), enumerate(dims)):
+                if n == a:
+                    merged = names[a : b + 1]
+                    ctx.trace.step(name, " * ".join(merged) + (" (flattened)" if b > a else ""),
+                                   " * ".join(str(v) for v in x.dims[a : b + 1]), size)
+                else:
+                    src = names[n if n < a else n + b - a]
+                    ctx.trace.step(name, f"{src} of the input", str(size), size)
+        rules: tuple[DimRule, ...] = (*(Keep(n) for n in range(a)), Product(tuple(range(a, b + 1))),
+                 *(Keep(n) for n in range(b + 1, len(x.dims))))
+        return Out(out, rf=Remap(order), sizes=SizeRule(rules))
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(f"nn.Flatten({self.start}, {self.end})")
@@ -92,7 +108,15 @@ class Reshape(Op):
                 f"({math.prod(dims):,} elements)"
             )
         out = Shape(dims)
-        return Out(out, rf=ELEMENTWISE if out == x else DROP)
+        if ctx.trace is not None:
+            if -1 in self.shape:
+                ctx.trace.step("shape", "numel(in) / (product of the given sizes) fills the -1",
+                               f"{x.numel:,} / {known:,} = {x.numel // known:,}", str(out))
+            else:
+                ctx.trace.step("shape", "the given shape (same number of elements)", _fmt(dims), str(out))
+        rules: tuple[DimRule, ...] = tuple(Quotient(known) if d == -1 else Fixed(d) for d in self.shape)
+        numel = None if -1 in self.shape else math.prod(self.shape)
+        return Out(out, rf=ELEMENTWISE if out == x else DROP, sizes=SizeRule(rules, numel=numel))
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(None, f"{{0}}.reshape({{0}}.shape[0], {', '.join(map(str, out.dims))})")
@@ -122,7 +146,12 @@ class Permute(Op):
                 f"{x} (with the batch) and keep the batch, dim 0, first"
             )
         src = tuple(d - 1 for d in self.order[1:])
-        return Out(Shape(tuple(x.dims[i] for i in src)), rf=Remap(src))
+        out = Shape(tuple(x.dims[i] for i in src))
+        if ctx.trace is not None:
+            names = dim_names(x)
+            for n, i in enumerate(src):
+                ctx.trace.step(f"dim {n + 1}", f"{names[i]} of the input (dim {i + 1})", str(x.dims[i]), x.dims[i])
+        return Out(out, rf=Remap(src), sizes=SizeRule(tuple(Keep(i) for i in src)))
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(None, f"{{0}}.permute({', '.join(map(str, self.order))})")
@@ -139,6 +168,7 @@ class Identity(Op):
     summary = "identity"
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        same_shape(ctx.trace, ins[0], "identity")
         return Out(ins[0])
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
@@ -168,6 +198,7 @@ class ChannelShuffle(Op):
             raise ShapeError(
                 f"shuffle: {self.groups} groups do not divide the {x.channels} channels of {x}"
             )
+        same_shape(ctx.trace, x, f"{self.groups} groups of channels interleaved")
         return Out(x)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
@@ -215,6 +246,15 @@ class Chunk(Op):
         axis, start, length = self._bounds(x)
         dims = list(x.dims)
         dims[axis] = length
+        if ctx.trace is not None:
+            size = x.dims[axis]
+            for n, name in enumerate(dim_names(x)):
+                if n == axis:
+                    ctx.trace.step(name, "min(ceil(size/chunks), size - index*ceil(size/chunks))",
+                                   f"min(ceil({size}/{self.chunks}), {size} - {self.index}*ceil({size}/{self.chunks}))",
+                                   length)
+                else:
+                    ctx.trace.step(name, f"{name} of the input", str(x.dims[n]), x.dims[n])
         if axis == 0:
             return Out(Shape(tuple(dims)))
         # A crop of a spatial axis: a 1-wide window whose first output sits at `start`.
