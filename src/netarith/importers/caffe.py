@@ -67,7 +67,7 @@ _V1_TYPES = {
 }
 
 _DATA_TYPES = ("Data", "ImageData", "HDF5Data", "MemoryData", "WindowData", "DummyData",
-               "AnnotatedData", "Python")
+               "AnnotatedData")
 _DROPPED = ("Accuracy", "Silence", "HDF5Output")
 #: elementwise layers without parameters that netarith has no kind for: shape kept, MACs not counted
 _OPAQUE_SAME_SHAPE = ("AbsVal", "BNLL", "Exp", "Log", "Power", "Threshold", "MVN")
@@ -200,10 +200,10 @@ class _Net:
             return
         handler = _HANDLERS.get(kind)
         if handler is None:
-            where = msg.last("type")
-            known = sorted({*_HANDLERS, *_DROPPED, "...Loss"})
+            where = msg.scalars("type")[-1]
+            known = ", ".join(sorted({*_HANDLERS, *_DROPPED}))
             raise msg.error(where, f"layer '{name}': unknown layer type '{kind}'"
-                            f"{did_you_mean(kind, _HANDLERS)}; netarith reads {', '.join(known)}")
+                            f"{did_you_mean(kind, _HANDLERS)} netarith reads {known} and the *Loss layers")
         layer = _Layer(msg, name, kind, [self._blob(msg, b) for b in bottoms], tops, msg.place)
         if not tops and kind != "Split":
             raise layer.error("it has no 'top': name its output blob")
@@ -371,9 +371,9 @@ def _sizes(layer: _Layer, p: Message, name: str, h: str, w: str, default: int | 
             raise layer.error(f"give both '{h}' and '{w}'", p.last(h) or p.last(w))
         if p.has(name):
             raise layer.error(f"give either '{name}' or '{h}'/'{w}', not both", p.last(name))
-        pairs = [(p.integer(h, default), p.last(h)), (p.integer(w, default), p.last(w))]
+        pairs = [(p.integer(h, default), _value(p, h)), (p.integer(w, default), _value(p, w))]
     else:
-        pairs = list(zip(p.integers(name), p.all(name)))
+        pairs = list(zip(p.integers(name), p.scalars(name)))
     if not pairs:
         if default is None:
             raise layer.error(f"'{name}' is missing")
@@ -389,6 +389,12 @@ def _sizes(layer: _Layer, p: Message, name: str, h: str, w: str, default: int | 
         raise layer.error(f"{len(values)} values of '{name}' for an input with {rank} spatial axes",
                           pairs[0][1])
     return tuple(values)
+
+
+def _value(p: Message, name: str) -> object:
+    """The last value written for ``name`` (for a caret under it), or None."""
+    values = p.scalars(name)
+    return values[-1] if values else None
 
 
 def _rank(net: _Net, layer: _Layer) -> int:

@@ -252,7 +252,7 @@ class _Net:
             raise layer.error("has no 'type='")
         handler = _HANDLERS.get(kind)
         if handler is None:
-            raise layer.error(f"unknown layer type '{kind}'{did_you_mean(kind, _HANDLERS)}; netarith "
+            raise layer.error(f"unknown layer type '{kind}'{did_you_mean(kind, _HANDLERS)} netarith "
                               f"reads {', '.join(sorted(_HANDLERS))} and cost.*", "type")
         try:
             node = handler(self, layer, ins)

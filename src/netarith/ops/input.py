@@ -59,5 +59,5 @@ class Param(Op):
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         dims = ", ".join(str(d) for d in (1, *self.shape.dims))
         if self.buffer:
-            return TorchEmit(None, f"torch.zeros({dims}, device={{device}})")
+            return TorchEmit(None, f"torch.zeros({dims})")
         return TorchEmit(f"nn.Parameter(torch.zeros({dims}))", "{m}")
