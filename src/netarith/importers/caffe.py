@@ -572,7 +572,7 @@ def _opaque_same_shape(net: _Net, layer: _Layer) -> list[str]:
     x = net.asm.shape(layer.ins[0]) if layer.ins else None
     if x is None:
         raise layer.error("needs a bottom blob")
-    return _one(net, layer, Opaque(op=layer.type, shape=x, params=0))
+    return _one(net, layer, Opaque(op=layer.type, shape=x, params=0, given=x))
 
 
 _HANDLERS: dict[str, _Handler] = {

@@ -113,8 +113,9 @@ class _Ini:
 
     def _describe(self, exc: configparser.Error) -> str:
         line = getattr(exc, "lineno", None)
-        if isinstance(exc, configparser.ParsingError) and exc.errors:
-            line = exc.errors[0][0]
+        errors = getattr(exc, "errors", None)
+        if not isinstance(exc, configparser.MissingSectionHeaderError) and errors:
+            line = errors[0][0]
         message = str(exc.message).split("\n")[0] if hasattr(exc, "message") else str(exc)
         if isinstance(exc, configparser.MissingSectionHeaderError):
             message = "the file must start with a [layer] section"
@@ -379,7 +380,7 @@ def _unshared(net: _Net, layer: _Layer, conv: Conv, x: str, *, local: bool) -> s
     per_map = conv.out * fan_in
     params = (per_map * positions if local else per_map) + conv.out * positions
     what = "locally-connected" if local else "conv-unshared-biases"
-    return net.add(layer, Opaque(op=what, shape=out, params=params), [x])
+    return net.add(layer, Opaque(op=what, shape=out, params=params, given=net.asm.shape(x)), [x])
 
 
 def _pool(net: _Net, layer: _Layer, ins: list[str]) -> str:
@@ -411,7 +412,7 @@ def _norm(net: _Net, layer: _Layer, ins: list[str]) -> str:
     size = layer.integer("size", least=1)
     if layer.get("type") == "cnorm":
         x = net.asm.shape(ins[0])
-        return net.add(layer, Opaque(op="contrast-normalisation", shape=x, params=0), ins)
+        return net.add(layer, Opaque(op="contrast-normalisation", shape=x, params=0, given=x), ins)
     scale, power, min_div = net.norm_params(layer)
     region = "across" if layer.get("type") == "cmrnorm" else "within"
     return net.add(layer, LRN(size=size, alpha=scale, beta=power, k=min_div, region=region), ins)
@@ -465,7 +466,7 @@ def _neuron_op(layer: _Layer, raw: str, shape: Shape) -> Op | None:
             return ClipOp(min=0.0, max=float(args))
         except ValueError:
             raise layer.error(f"brelu needs a number: {raw!r}", "neuron") from None
-    return Opaque(op=f"neuron-{kind}", shape=shape, params=0)
+    return Opaque(op=f"neuron-{kind}", shape=shape, params=0, given=shape)
 
 
 def _softmax(net: _Net, layer: _Layer, ins: list[str]) -> str:

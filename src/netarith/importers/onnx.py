@@ -370,7 +370,8 @@ class _Importer:
                     + f" and ONNX shape inference gives no per-sample shape for its output '{t}'")
             shape = Shape(tuple(d for d in dims[1:] if d is not None))
             suffix = f".out{k}" if k else ""
-            op = Opaque(op=clean_name(node.op_type, "op"), shape=shape, params=params if not k else 0)
+            op = Opaque(op=clean_name(node.op_type, "op"), shape=shape, params=params if not k else 0,
+                        given=self.shape(ins[0]))
             outs.append(self.asm.add(self.layer_name(i) + suffix, op, ins, self.where(i)))
         if why:
             self.asm.note(f"{self.layer_name(i)} ({node.op_type}): {why}; read as an opaque layer "
