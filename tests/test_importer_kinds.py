@@ -24,7 +24,9 @@ q: param 4x1x1 buffer
 h: add g p
 i: mul h q
 j: max i a b
-k: softmax <- j
+s: sub j a
+t: div s c
+k: softmax <- t
 l: logsoftmax dim=-1
 """
 

@@ -40,7 +40,7 @@ from ..ops.base import Op
 from ..ops.conv import Conv, ConvTranspose
 from ..ops.input import Input, Param
 from ..ops.linear import Linear, MatMul
-from ..ops.merge import Add, Concat, Max, Mul, Scalar
+from ..ops.merge import Add, Concat, Div, Max, Mul, Scalar, Sub, broadcast
 from ..ops.norm import LRN, BatchNorm, GroupNorm, InstanceNorm, LayerNorm, Scale
 from ..ops.opaque import Opaque
 from ..ops.pool import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
@@ -95,10 +95,20 @@ class _Const:
     data: tuple[Any, ...] | None  # the values, flattened, when known (small tensors only)
     floating: bool
     initializer: str | None = None  # its name, when it is an initializer (counted as weights)
+    dtype: int = 0  # onnx.TensorProto.DataType (0: unknown)
 
     @property
     def numel(self) -> int:
         return math.prod(self.dims) if self.dims is not None else 0
+
+
+#: ONNX ops that work element by element (with broadcasting): their shape is known without a rule.
+_ELEMENTWISE = frozenset((
+    "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Mean", "Sum", "Erf", "Sqrt", "Exp", "Log", "Abs",
+    "Neg", "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Tan", "Atan", "Not", "And",
+    "Or", "Xor", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Where", "IsNaN", "IsInf",
+    "Selu", "Softsign", "ThresholdedRelu", "Celu", "Shrink", "Mod", "BitShift", "PRelu",
+))
 
 
 class _Unsupported(Exception):
@@ -116,6 +126,7 @@ class _Importer:
         self.source = source
         self.input = input
         self.asm = Assembler("onnx")
+        self.nodes: list[Any] = list(self.graph.node)  # grows with the branches of If nodes it inlines
         self.values: dict[str, str] = {}  # ONNX tensor -> netarith layer
         self.consts: dict[str, _Const] = {}
         self.absorbed: dict[int, str] = {}  # node index -> the layer that already computes it
@@ -134,7 +145,7 @@ class _Importer:
         order = self._order()
         self.consumers: dict[str, list[int]] = {}
         for i in order:
-            for t in self.graph.node[i].input:
+            for t in self.nodes[i].input:
                 self.consumers.setdefault(t, []).append(i)
         self.outputs = {o.name for o in self.graph.output}
         for i in order:
@@ -149,7 +160,7 @@ class _Importer:
         return 1
 
     def where(self, i: int) -> str:
-        node = self.graph.node[i]
+        node = self.nodes[i]
         label = f" '{node.name}'" if node.name else ""
         return f"{self.source}: node {i}{label} ({node.op_type})"
 
@@ -159,7 +170,7 @@ class _Importer:
             self.consts[t.name] = self._tensor(t, t.name)
         for s in self.graph.sparse_initializer:
             self.consts[s.values.name] = _Const(tuple(s.dims), None, s.values.data_type in _FLOAT_TYPES,
-                                                s.values.name)
+                                                s.values.name, s.values.data_type)
 
     def _tensor(self, t: Any, init: str | None) -> _Const:
         dims = tuple(int(d) for d in t.dims)
@@ -174,7 +185,7 @@ class _Importer:
                 data = tuple(numpy_helper.to_array(t).reshape(-1).tolist())
             except (ValueError, TypeError):
                 data = None  # declared without data (its size mismatches): dims are still known
-        return _Const(dims, data, t.data_type in _FLOAT_TYPES, init)
+        return _Const(dims, data, t.data_type in _FLOAT_TYPES, init, t.data_type)
 
     def _inputs(self) -> None:
         real = [v for v in self.graph.input if v.name not in self.consts]
@@ -199,7 +210,10 @@ class _Importer:
         batch = dims[0]
         if batch.HasField("dim_param") or not batch.HasField("dim_value"):
             label = f"'{batch.dim_param}'" if batch.dim_param else "unnamed"
-            self.asm.note(f"the batch axis of input '{v.name}' is symbolic ({label}): shapes are per sample")
+            self.asm.note(f"the batch axis of input '{v.name}' is symbolic ({label}): shapes are per sample "
+                          "(sizes computed from it at run time are read at batch 1)")
+            batch.Clear()
+            batch.dim_value = 1  # shape inference and the constants computed from shapes see batch 1
         elif batch.dim_value != 1:
             self.asm.note(f"input '{v.name}' has a fixed batch of {batch.dim_value}: shapes are per sample")
         if len(dims) > 5:
@@ -252,9 +266,10 @@ class _Importer:
         known = set(self.values) | set(self.consts)
         waiting = []
         users: list[list[int]] = [[] for _ in nodes]
+        self.implicit = {i: _outer_names(node) for i, node in enumerate(nodes)}
         for i, node in enumerate(nodes):
             deps = set()
-            for t in node.input:
+            for t in [*node.input, *self.implicit[i]]:
                 if not t or t in known:
                     continue
                 if t not in producer:
@@ -295,15 +310,20 @@ class _Importer:
 
     # -- one node ------------------------------------------------------------------------------
     def _node(self, i: int) -> None:
-        node = self.graph.node[i]
+        node = self.nodes[i]
         if i in self.absorbed:
             self.values[node.output[0]] = self.absorbed[i]
             return
         if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
             self.consts[node.output[0]] = self._constant(i)
             return
-        ins = [t for t in node.input if t]
-        if node.op_type in ("Shape", "Size") or (ins and all(t in self.consts for t in ins)) or not ins:
+        ins = [t for t in [*node.input, *self.implicit[i]] if t]
+        if node.op_type == "If" and self._inline_branch(i):
+            return
+        if node.op_type in ("Shape", "Size") and node.input[0] in self.values:
+            self.consts[node.output[0]] = self._shape_of(i)
+            return
+        if (ins and all(t in self.consts for t in ins)) or not ins:
             self._static(i)
             return
         handler = _HANDLERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
@@ -322,27 +342,98 @@ class _Importer:
                 self.values[t] = layer
 
     def _constant(self, i: int) -> _Const:
-        node = self.graph.node[i]
+        node = self.nodes[i]
         for a in node.attribute:
             if a.name == "value":
                 return self._tensor(a.t, None)
+            floating = a.name in ("value_float", "value_floats")
+            dtype = self.onnx.TensorProto.FLOAT if floating else self.onnx.TensorProto.INT64
             if a.name in ("value_float", "value_int"):
                 value = a.f if a.name == "value_float" else a.i
-                return _Const((), (value,), a.name == "value_float")
+                return _Const((), (value,), floating, None, dtype)
             if a.name in ("value_floats", "value_ints"):
                 values = tuple(a.floats if a.name == "value_floats" else a.ints)
-                return _Const((len(values),), values, a.name == "value_floats")
+                return _Const((len(values),), values, floating, None, dtype)
         return _Const(self._full(node.output[0]), None, False)
+
+    def _inline_branch(self, i: int) -> bool:
+        """An If whose condition is known before the network runs (exporters write them for
+        size checks) is the branch it takes: its nodes are read as if they were in the graph."""
+        node = self.nodes[i]
+        cond = self.consts.get(node.input[0])
+        if cond is None or cond.data is None or len(cond.data) != 1:
+            return False
+        attrs = {a.name: a.g for a in node.attribute}
+        branch = attrs["then_branch" if cond.data[0] else "else_branch"]
+        for init in branch.initializer:
+            self.consts[init.name] = self._tensor(init, init.name)
+        for inner in branch.node:
+            k = len(self.nodes)
+            self.nodes.append(inner)
+            self.implicit[k] = _outer_names(inner)
+            self._node(k)
+        for out, result in zip(node.output, branch.output):
+            if result.name in self.values:
+                self.values[out] = self.values[result.name]
+            elif result.name in self.consts:
+                self.consts[out] = self.consts[result.name]
+        return True
+
+    def _shape_of(self, i: int) -> _Const:
+        """Shape or Size of an activation: its sizes with the batch (1 unless the file fixes it)."""
+        node = self.nodes[i]
+        x = self.shape(self.values[node.input[0]])
+        batch = self._full(node.input[0])
+        full = ((batch[0] if batch else 1), *x.dims)
+        int64 = self.onnx.TensorProto.INT64
+        if node.op_type == "Size":
+            return _Const((), (math.prod(full),), False, None, int64)
+        attrs = self.attrs(i)
+        part = full[slice(attrs.get("start", 0), attrs.get("end"))]
+        return _Const((len(part),), tuple(part), False, None, int64)
 
     def _static(self, i: int) -> None:
         """A node computed from constants (or from shapes): no layer, a constant out."""
-        node = self.graph.node[i]
+        node = self.nodes[i]
         if node.op_type == "Identity" and node.input[0] in self.consts:
             self.consts[node.output[0]] = self.consts[node.input[0]]
             return
-        for t in node.output:
+        values = self._evaluate(i)
+        for k, t in enumerate(node.output):
             if t:
-                self.consts[t] = _Const(self._full(t), None, False)
+                self.consts[t] = values[k] if values and k < len(values) else _Const(self._full(t), None, False)
+
+    def _evaluate(self, i: int) -> list[_Const] | None:
+        """Compute a small node on constants with onnx's reference implementation (pads, reshape
+        targets and scales that an exporter computes instead of storing)."""
+        node = self.nodes[i]
+        ins = [self.consts.get(t) for t in node.input if t]
+        if node.domain not in ("", "ai.onnx") or not ins or self.implicit[i] or any(
+                c is None or c.data is None or c.dims is None or not c.dtype for c in ins):
+            return None
+        import numpy as np
+        from onnx import helper
+        from onnx.reference import ReferenceEvaluator
+
+        try:
+            arrays = [np.array(c.data, dtype=helper.tensor_dtype_to_np_dtype(c.dtype)).reshape(c.dims)
+                      for c in ins if c is not None and c.dims is not None]
+            names = [t for t in node.input if t]
+            model = helper.make_model(
+                helper.make_graph([node], "one", [], [helper.make_tensor_value_info(o, 0, None)
+                                                      for o in node.output if o],
+                                  [self.onnx.numpy_helper.from_array(a, n) for a, n in zip(arrays, names)]),
+                opset_imports=list(self.model.opset_import))
+            results = ReferenceEvaluator(model).run(None, {})
+        except Exception:  # onnx's reference ops raise whatever numpy raises: then it stays unknown
+            return None
+        out = []
+        for r in results:
+            a = np.asarray(r)
+            small = a.size <= 1024
+            out.append(_Const(tuple(a.shape), tuple(a.reshape(-1).tolist()) if small else None,
+                              a.dtype.kind == "f", None, helper.np_dtype_to_tensor_dtype(a.dtype)))
+        return out
 
     def _full(self, tensor: str) -> tuple[int, ...] | None:
         dims = self.inferred.get(tensor)
@@ -351,8 +442,8 @@ class _Importer:
         return tuple(d for d in dims if d is not None)
 
     def _opaque(self, i: int, why: str) -> list[str | None]:
-        node = self.graph.node[i]
-        ins = [self.values[t] for t in node.input if t in self.values]
+        node = self.nodes[i]
+        ins = [self.values[t] for t in [*node.input, *self.implicit[i]] if t in self.values]
         if not ins:
             raise SourceError(f"{self.where(i)}: none of its inputs is an activation netarith follows")
         params = sum(self.consts[t].numel for t in node.input
@@ -363,6 +454,8 @@ class _Importer:
                 outs.append(None)
                 continue
             dims = self.inferred.get(t)
+            if (dims is None or len(dims) < 2 or any(d is None for d in dims[1:])) and not k:
+                dims = self._elementwise_dims(i)
             if dims is None or len(dims) < 2 or any(d is None for d in dims[1:]):
                 raise SourceError(
                     f"{self.where(i)}: netarith has no rule for {node.op_type}"
@@ -378,9 +471,33 @@ class _Importer:
                           "(shape from ONNX shape inference, MACs not counted)")
         return outs
 
+    def _elementwise_dims(self, i: int) -> tuple[int | None, ...] | None:
+        """The output shape of an elementwise op that ONNX's inference could not tell: the
+        broadcast of its inputs (constants aligned to the per-sample rank)."""
+        node = self.nodes[i]
+        if node.op_type not in _ELEMENTWISE:
+            return None
+        acts = [self.shape(self.values[t]) for t in node.input if t in self.values]
+        rank = len(acts[0].dims)
+        shapes = list(acts)
+        for t in node.input:
+            c = self.consts.get(t) if t not in self.values else None
+            if c is None:
+                continue
+            if c.dims is None:
+                return None
+            dims = c.dims[1:] if len(c.dims) == rank + 1 else c.dims
+            if len(dims) > rank or any(d < 1 for d in dims):
+                return None
+            shapes.append(Shape((1,) * (rank - len(dims)) + tuple(dims)))
+        try:
+            return (None, *broadcast(node.op_type, shapes).dims)
+        except ShapeError:
+            return None
+
     # -- helpers for the handlers -------------------------------------------------------------------
     def layer_name(self, i: int) -> str:
-        node = self.graph.node[i]
+        node = self.nodes[i]
         fallback = clean_name(node.output[0] if node.output else "", f"{node.op_type.lower()}_{i}")
         return clean_name(node.name, fallback)
 
@@ -390,10 +507,10 @@ class _Importer:
     def attrs(self, i: int) -> dict[str, Any]:
         from onnx import helper
 
-        return {a.name: helper.get_attribute_value(a) for a in self.graph.node[i].attribute}
+        return {a.name: helper.get_attribute_value(a) for a in self.nodes[i].attribute}
 
     def act(self, i: int, k: int) -> str:
-        node = self.graph.node[i]
+        node = self.nodes[i]
         if k >= len(node.input) or not node.input[k]:
             raise SourceError(f"{self.where(i)}: input {k} is missing")
         t = node.input[k]
@@ -402,7 +519,7 @@ class _Importer:
         return self.values[t]
 
     def const(self, i: int, k: int, what: str, *, optional: bool = False) -> _Const | None:
-        node = self.graph.node[i]
+        node = self.nodes[i]
         if k >= len(node.input) or not node.input[k]:
             if optional:
                 return None
@@ -463,6 +580,20 @@ class _Importer:
             self.asm.note(
                 f"initializers used directly by elementwise nodes are counted as parameters ({shown}); "
                 "ONNX does not say whether PyTorch held them as parameters or buffers")
+
+
+def _outer_names(node: Any) -> list[str]:
+    """Tensors a node's subgraphs (If, Loop, Scan bodies) read from the graph around it."""
+    found: list[str] = []
+    for a in node.attribute:
+        for g in ([a.g] if a.HasField("g") else []) + list(a.graphs):
+            inner = {t.name for t in g.initializer} | {v.name for v in g.input}
+            for n in g.node:
+                for t in [*n.input, *_outer_names(n)]:
+                    if t and t not in inner and t not in found:
+                        found.append(t)
+                inner.update(n.output)
+    return found
 
 
 # -- handlers: each returns the layer of every output (None where it has none) -------------------
@@ -590,7 +721,7 @@ def _conv_transpose(imp: _Importer, i: int) -> list[str | None]:
 
 
 def _pool(imp: _Importer, i: int) -> list[str | None]:
-    node = imp.graph.node[i]
+    node = imp.nodes[i]
     if len(node.output) > 1 and node.output[1] and (imp.consumers.get(node.output[1]) or node.output[1] in imp.outputs):
         raise _Unsupported("its indices output is used")
     x_name = imp.act(i, 0)
@@ -612,7 +743,7 @@ def _pool(imp: _Importer, i: int) -> list[str | None]:
 
 
 def _global_pool(imp: _Importer, i: int) -> list[str | None]:
-    op = GlobalAvgPool() if imp.graph.node[i].op_type == "GlobalAveragePool" else GlobalMaxPool()
+    op = GlobalAvgPool() if imp.nodes[i].op_type == "GlobalAveragePool" else GlobalMaxPool()
     return [imp.add(i, op, [imp.act(i, 0)])]
 
 
@@ -632,14 +763,14 @@ def _gemm(imp: _Importer, i: int) -> list[str | None]:
     if k != x.channels:
         raise SourceError(f"{imp.where(i)}: B {list(b.dims)} (transB={int(attrs.get('transB', 0))}) "
                           f"takes {k} features, the input has {x.channels}")
-    c = imp.const(i, 2, "C", optional=True) if len(imp.graph.node[i].input) > 2 else None
+    c = imp.const(i, 2, "C", optional=True) if len(imp.nodes[i].input) > 2 else None
     if c is not None and c.numel != n:
         raise _Unsupported(f"C has {c.numel} values, not a bias of {n}")
     return [imp.add(i, Linear(out=n, bias=c is not None), [x_name])]
 
 
 def _matmul(imp: _Importer, i: int) -> list[str | None]:
-    node = imp.graph.node[i]
+    node = imp.nodes[i]
     a, b = node.input[0], node.input[1]
     if a in imp.values and b in imp.values:
         try:
@@ -665,12 +796,12 @@ def _matmul(imp: _Importer, i: int) -> list[str | None]:
 def _fusable_bias(imp: _Importer, i: int, n: int) -> int | None:
     """The Add that adds a bias of n values to this MatMul's output and nothing else reads it
     (how exporters write nn.Linear on inputs of more than two dims)."""
-    out = imp.graph.node[i].output[0]
+    out = imp.nodes[i].output[0]
     users = imp.consumers.get(out, [])
     if len(users) != 1 or out in imp.outputs:
         return None
     j = users[0]
-    add = imp.graph.node[j]
+    add = imp.nodes[j]
     if add.op_type != "Add" or len(add.input) != 2:
         return None
     other = add.input[1] if add.input[0] == out else add.input[0]
@@ -682,11 +813,12 @@ def _fusable_bias(imp: _Importer, i: int, n: int) -> int | None:
 
 _SCALAR_NAMES = {"Add": ("add", "add"), "Sub": ("sub", "rsub"), "Mul": ("mul", "mul"),
                  "Div": ("div", "rdiv"), "Pow": ("pow", "")}
-_MERGE_KINDS: dict[str, Callable[[], Op]] = {"Add": Add, "Sum": Add, "Mul": Mul, "Max": Max}
+_MERGE_KINDS: dict[str, Callable[[], Op]] = {"Add": Add, "Sum": Add, "Mul": Mul, "Max": Max, "Sub": Sub,
+                                             "Div": Div}
 
 
 def _elementwise(imp: _Importer, i: int) -> list[str | None]:
-    node = imp.graph.node[i]
+    node = imp.nodes[i]
     ins = [t for t in node.input if t]
     acts = [t for t in ins if t in imp.values]
     kind = node.op_type
@@ -709,7 +841,7 @@ def _elementwise(imp: _Importer, i: int) -> list[str | None]:
         return [imp.add(i, Scalar(op=op_name, value=float(c.data[0])), [x_name])]
     if kind == "Mul" and c.initializer and c.floating and _per_channel(c, x):
         return [imp.add(i, Scale(), [x_name])]
-    if kind not in _MERGE_KINDS:
+    if kind not in _MERGE_KINDS or (kind in ("Sub", "Div") and ins[0] != acts[0]):
         raise _Unsupported("netarith has no kind for it with a constant tensor")
     p = imp.param(i, t, x)
     ordered = [x_name, p] if ins[0] == acts[0] else [p, x_name]
@@ -787,7 +919,7 @@ def _softmax(imp: _Importer, i: int) -> list[str | None]:
     x = imp.shape(x_name)
     default = 1 if imp.opset < 13 else -1
     dim = imp.axis(i, int(imp.attrs(i).get("axis", default)), len(x.dims))
-    cls = act.Softmax if imp.graph.node[i].op_type == "Softmax" else act.LogSoftmax
+    cls = act.Softmax if imp.nodes[i].op_type == "Softmax" else act.LogSoftmax
     return [imp.add(i, cls(dim=dim), [x_name])]
 
 
@@ -814,15 +946,23 @@ def _flatten(imp: _Importer, i: int) -> list[str | None]:
 def _reshape_like(imp: _Importer, i: int) -> list[str | None]:
     """Reshape, Squeeze, Unsqueeze: a per-sample reshape to the shape ONNX infers, or, for
     Reshape, to its constant target (0 copies a size, -1 takes the rest)."""
-    node = imp.graph.node[i]
+    node = imp.nodes[i]
     x_name = imp.act(i, 0)
     x = imp.shape(x_name)
     dims = imp.inferred.get(node.output[0])
     target: tuple[int, ...] | None = None
     if dims is not None and len(dims) >= 2 and all(d is not None for d in dims[1:]):
         target = tuple(d for d in dims[1:] if d is not None)
+    elif node.op_type in ("Squeeze", "Unsqueeze"):
+        target = _squeezed(imp, i, x)
     elif node.op_type == "Reshape":
         target = _reshape_target(imp, i, x)
+        if target is None and _output_rank(imp, i) == 2:
+            # x.view(x.size(0), -1): the target is computed from the input's shape at run time,
+            # but a batch axis and one more can only be each sample flattened.
+            target = (x.numel,)
+            imp.asm.note(f"{imp.layer_name(i)}: its target shape is computed at run time; read as "
+                          "flattening each sample (batch, -1), the only per-sample shape of rank 1")
     if target is None:
         raise _Unsupported("its target shape is known only at run time")
     if math.prod(target) != x.numel:
@@ -830,8 +970,41 @@ def _reshape_like(imp: _Importer, i: int) -> list[str | None]:
     return [imp.add(i, Reshape(shape=target), [x_name])]
 
 
+def _squeezed(imp: _Importer, i: int, x: Shape) -> tuple[int, ...] | None:
+    """Squeeze or Unsqueeze by their axes (ONNX axes count the batch as 0)."""
+    node = imp.nodes[i]
+    axes = imp.ints(imp.attrs(i), "axes", ()) if imp.opset < 13 else imp.const_ints(i, 1, "axes")
+    full = [1, *x.dims]
+    if node.op_type == "Squeeze":
+        if axes is None:
+            axes = tuple(a for a, d in enumerate(full) if d == 1 and a)
+        drop = {a + len(full) if a < 0 else a for a in axes}
+        if 0 in drop or any(not 0 <= a < len(full) or full[a] != 1 for a in drop):
+            return None
+        return tuple(d for a, d in enumerate(full) if a not in drop)[1:]
+    if not axes:
+        return None
+    rank = len(full) + len(axes)
+    add = {a + rank if a < 0 else a for a in axes}
+    if 0 in add or any(not 0 <= a < rank for a in add):
+        return None
+    rest = iter(full)
+    return tuple(1 if a in add else next(rest) for a in range(rank))[1:]
+
+
+def _output_rank(imp: _Importer, i: int) -> int | None:
+    """The rank of a Reshape's output: from shape inference, or from its target's length."""
+    node = imp.nodes[i]
+    dims = imp.inferred.get(node.output[0])
+    if dims is not None:
+        return len(dims)
+    target = imp.consts.get(node.input[1])
+    return target.dims[0] if target is not None and target.dims is not None and len(target.dims) == 1 else None
+
+
 def _reshape_target(imp: _Importer, i: int, x: Shape) -> tuple[int, ...] | None:
-    shape = imp.const_ints(i, 1, "shape")
+    c = imp.consts.get(imp.nodes[i].input[1])
+    shape = tuple(int(v) for v in c.data) if c is not None and c.data is not None else None
     if shape is None or not shape or shape[0] not in (0, -1, 1):
         return None
     dims = []
@@ -904,7 +1077,7 @@ _LINEAR_MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
 
 
 def _resize(imp: _Importer, i: int) -> list[str | None]:
-    node = imp.graph.node[i]
+    node = imp.nodes[i]
     x_name = imp.act(i, 0)
     x = imp.shape(x_name)
     attrs = imp.attrs(i)
@@ -1003,7 +1176,7 @@ def _groupnorm(imp: _Importer, i: int) -> list[str | None]:
 
 
 def _concat(imp: _Importer, i: int) -> list[str | None]:
-    node = imp.graph.node[i]
+    node = imp.nodes[i]
     ins = [t for t in node.input if t]
     like = next(imp.shape(imp.values[t]) for t in ins if t in imp.values)
     dim = imp.axis(i, int(imp.attrs(i).get("axis", 1)), len(like.dims))
@@ -1021,10 +1194,10 @@ def _reduce_mean(imp: _Importer, i: int) -> list[str | None]:
     spatial = set(range(2, rank))
     if not axes or {a + rank if a < 0 else a for a in axes} != spatial or x.rank < 1:
         raise _Unsupported("it is not a mean over every spatial axis")
-    pooled = imp.add(i, GlobalAvgPool(), [x_name])
     if int(attrs.get("keepdims", 1)):
-        return [pooled]
-    return [imp.add(i, Flatten(), [pooled], ".flatten")]
+        return [imp.add(i, GlobalAvgPool(), [x_name])]
+    pooled = imp.add(i, GlobalAvgPool(), [x_name], ".pool")
+    return [imp.add(i, Flatten(), [pooled])]
 
 
 def _simple(cls: Callable[[], Op]) -> _Handler:

@@ -1,12 +1,12 @@
-"""Merging branches: ``add``, ``mul``, ``max`` (with PyTorch broadcasting) and ``concat``;
-and ``scalar``, elementwise arithmetic with a constant number.
+"""Merging branches: ``add``, ``sub``, ``mul``, ``div``, ``max`` (with PyTorch broadcasting)
+and ``concat``; and ``scalar``, elementwise arithmetic with a constant number.
 
 Inputs are named: ``add a b``, ``concat b1 b2 b3``; ``add a`` adds the previous
 layer and ``a``. Broadcasting follows PyTorch, per sample: each axis must match
 or be 1 in one input (a squeeze-excite ``mul`` of 32x14x14 by 32x1x1).
 
-Extras recorded for the counting presets: ``add``, ``mul`` and ``max``
-(elementwise operations).
+Extras recorded for the counting presets: ``add``, ``sub``, ``mul``, ``div`` and
+``max`` (elementwise operations).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ..receptive import ELEMENTWISE, Collapse
 from ..shape import Shape
 from .base import Context, Op, Out, TorchEmit, arg, register
 
-__all__ = ["Add", "Concat", "Max", "Mul", "Scalar", "broadcast"]
+__all__ = ["Add", "Concat", "Div", "Max", "Mul", "Scalar", "Sub", "broadcast"]
 
 
 def broadcast(kind: str, ins: Sequence[Shape]) -> Shape:
@@ -85,6 +85,28 @@ class Mul(_Elementwise):
     aliases = ("multiply", "prod")
     summary = "elementwise product"
     _symbol = "*"
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Sub(_Elementwise):
+    """The first branch minus the others. ``sub a b``."""
+
+    kind = "sub"
+    aliases = ("subtract",)
+    summary = "elementwise difference"
+    _symbol = "-"
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Div(_Elementwise):
+    """The first branch divided by the others. ``div a b``."""
+
+    kind = "div"
+    aliases = ("divide",)
+    summary = "elementwise quotient"
+    _symbol = "/"
 
 
 @register
