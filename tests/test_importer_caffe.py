@@ -253,3 +253,11 @@ def test_cli_error_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_loader_is_registered() -> None:
     g = load(str(_file("bvlc_alexnet__deploy")))
     assert g.name == "AlexNet" and g.convention == "caffe"
+
+
+@pytest.mark.parametrize("stem", [*ALEXNETS, "bvlc_googlenet__deploy", "bvlc_googlenet__train_val"])
+def test_imported_graphs_print_as_notation(stem: str) -> None:
+    from netarith import parse, to_notation
+
+    g = load(str(_file(stem)))
+    assert parse(to_notation(g)) == g

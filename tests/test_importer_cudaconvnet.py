@@ -140,3 +140,11 @@ def test_malformed(label: str, text: str, error: type[NetarithError], message: s
         from_cfg(text, source="t.cfg", input="3x16x16")
     assert message in str(info.value), str(info.value)
 
+
+
+@pytest.mark.parametrize("name", ["layers-imagenet-2gpu-model.cfg", "layers-imagenet-1gpu.cfg"])
+def test_imported_graphs_print_as_notation(name: str) -> None:
+    from netarith import parse, to_notation
+
+    g = load(FILES / name)
+    assert parse(to_notation(g)) == g

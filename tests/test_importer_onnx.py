@@ -22,7 +22,18 @@ from typing import Any
 
 import pytest
 
-from netarith import GraphError, MissingExtraError, NetarithError, Report, ShapeError, SourceError, analyze, to_torch
+from netarith import (
+    GraphError,
+    MissingExtraError,
+    NetarithError,
+    Report,
+    ShapeError,
+    SourceError,
+    analyze,
+    parse,
+    to_notation,
+    to_torch,
+)
 from netarith.cli import main
 from netarith.sources import LOADERS
 
@@ -534,6 +545,7 @@ def test_exported_module_counts(torch: ModuleType, tmp_path: Path) -> None:
     r = analyze(path)
     assert r.totals.params == sum(p.numel() for p in module.parameters())
     assert r.totals.buffers == sum(b.numel() for b in module.buffers())
+    assert parse(to_notation(r.graph)) == r.graph  # an imported graph prints as notation
     model = onnx.load(str(path))
     inferred = {v.name: v for v in onnx.shape_inference.infer_shapes(model).graph.value_info}
     by_tensor = {n.output[0]: n.name for n in model.graph.node if n.name in r.graph}

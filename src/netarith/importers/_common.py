@@ -40,10 +40,10 @@ class Place:
 def located(place: Place | str, message: str) -> str:
     """``file:line:col: message`` and, for a text place, the line with a caret under the column.
 
-    >>> print(located(Place("net.prototxt", 3, 5, "  kernel_size: -3"), "must be positive"))
-    net.prototxt:3:5: must be positive
+    >>> print(located(Place("net.prototxt", 3, 16, "  kernel_size: -3"), "must be positive"))
+    net.prototxt:3:16: must be positive
           kernel_size: -3
-        ^
+                       ^
     """
     if isinstance(place, str):
         return f"{place}: {message}" if place else message
