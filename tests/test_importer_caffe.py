@@ -114,6 +114,11 @@ layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
 layer { name: "split" type: "Split" bottom: "conv1" top: "a" top: "b" }
 layer { name: "c2" type: "Convolution" bottom: "a" top: "c2"
         convolution_param { num_output: 8 kernel_h: 3 kernel_w: 1 pad_h: 1 pad_w: 0 } }
+layer { name: "dil" type: "Convolution" bottom: "b" top: "dil"
+        convolution_param { num_output: 8 kernel_size: 3 pad: 2 dilation: 2 group: 4 } }
+layer { name: "fpool" type: "Pooling" bottom: "dil" top: "fpool"
+        pooling_param { pool: MAX kernel_size: 3 stride: 2 round_mode: FLOOR } }
+layer { name: "cpool" type: "Pooling" bottom: "dil" top: "cpool" pooling_param { pool: MAX kernel_size: 3 stride: 2 } }
 layer { name: "sum" type: "Eltwise" bottom: "c2" bottom: "b" top: "sum" }
 layer { name: "max" type: "Eltwise" bottom: "c2" bottom: "sum" top: "max" eltwise_param { operation: MAX } }
 layer { name: "cat" type: "Concat" bottom: "max" bottom: "b" top: "cat" }
@@ -147,6 +152,7 @@ def test_small_net_against_pytorch(torch: ModuleType) -> None:
     assert [n.name for n in g][:6] == ["data", "conv1", "bn1", "sc1", "relu1", "c2"]  # Split has no row
     assert r["bn1"].params == 0 and r["bn1"].buffers == 2 * 8 + 1  # Caffe's three blobs: C, C, 1
     assert r["sc1"].params == 16
+    assert (r["fpool"].shape.dims, r["cpool"].shape.dims) == ((8, 4, 4), (8, 5, 5))  # 10 wide: floor, ceil
     module = to_torch(g).eval()
     assert sum(p.numel() for p in module.parameters()) == r.totals.params
     with torch.no_grad():

@@ -366,6 +366,15 @@ def test_batch_notes_and_input(tmp_path: Path) -> None:
         analyze(path, input="3x32")
 
 
+def test_from_model_leaves_the_model_alone() -> None:
+    from netarith.importers.onnx import from_model
+
+    model = _model([_node("Relu", ["x"], "y")], ("N", 3, 4, 4), {})
+    before = model.SerializeToString()
+    assert from_model(model, name="m")["y"].op.kind == "relu"
+    assert model.SerializeToString() == before
+
+
 def test_names_are_sanitised(tmp_path: Path) -> None:
     nodes = [h.make_node("Relu", ["input:0"], ["y"], name="my relu #1"), h.make_node("Relu", ["y"], ["z"])]
     r = _check(tmp_path, _model(nodes, (1, 2, 3), {}, name="input:0"), params=0, layers={"y": "my_relu__1"})
@@ -490,6 +499,9 @@ def test_exported_by_torch_matches_notation(torch: ModuleType, tmp_path: Path, t
     _export(torch, module, notation.input.dims, path, training=getattr(torch.onnx.TrainingMode, mode),
             do_constant_folding=mode != "EVAL")
     r = analyze(path)
+    if mode == "PRESERVE":  # the exporter stored equal tensors once: BN weights, variances, biases, means
+        tensors = len(module.state_dict()) - sum(1 for k in module.state_dict() if "num_batches" in k)
+        assert len(onnx.load(str(path)).graph.initializer) < tensors
     assert r.totals.params == notation.totals.params == sum(p.numel() for p in module.parameters())
     assert r.totals.buffers == notation.totals.buffers == sum(b.numel() for b in module.buffers())
     assert r.totals.macs == notation.totals.macs

@@ -72,16 +72,19 @@ def load(path: str | Path, input: object = None) -> Graph:
         model.ParseFromString(data)
     except Exception as exc:  # protobuf's DecodeError; its module differs between protobuf builds
         raise SourceError(f"{path}: not an ONNX model (protobuf says: {exc})") from None
-    return from_model(model, source=str(path), name=path.stem, input=input)
+    return _Importer(onnx, model, str(path), parse_input(input)).run(path.stem)
 
 
 def from_model(model: Any, *, source: str = "<onnx>", name: str | None = None,
                input: object = None) -> Graph:
-    """Turn an ``onnx.ModelProto`` into a Graph (weights, if present, are not looked at)."""
+    """Turn an ``onnx.ModelProto`` into a Graph (weights, if present, are not looked at;
+    the model is not changed)."""
     onnx = _onnx()
     if not isinstance(model, onnx.ModelProto):
         raise SourceError(f"expected an onnx.ModelProto, got {type(model).__name__}")
-    return _Importer(onnx, model, source, parse_input(input)).run(name or model.graph.name)
+    own = onnx.ModelProto()
+    own.CopyFrom(model)  # the input sizes are fixed in it for shape inference
+    return _Importer(onnx, own, source, parse_input(input)).run(name or model.graph.name)
 
 
 # -- constants -------------------------------------------------------------------------------
