@@ -104,6 +104,8 @@ BAD: list[tuple[str, str, type[NetarithError], str]] = [
     ("duplicate layer", "[a]\ntype=data\n[a]\ntype=data\n", SourceError, "t.cfg:3:1: layer [a] is defined twice"),
     ("duplicate key", "[a]\ntype=data\ntype=data\n", SourceError, "t.cfg:3:1: [a] sets 'type' twice"),
     ("empty", "", SourceError, "no layers"),
+    ("darknet", "[net]\nwidth=416\n[convolutional]\nfilters=32\n", SourceError,
+     "not a cuda-convnet layer file (it looks like a Darknet .cfg)"),
     ("unknown type", _conv().replace("type=conv", "type=convv"), SourceError,
      "t.cfg:6:1: [conv1] unknown layer type 'convv'; did you mean 'conv'? netarith reads"),
     ("unknown input", _conv().replace("inputs=data", "inputs=dta"), SourceError,

@@ -205,6 +205,10 @@ class _Net:
         sections = self.ini.sections()
         if not sections:
             raise SourceError(f"{self.ini.source}: no layers: a cuda-convnet file has one [section] a layer")
+        if not any(self.ini.get(s, "type") for s in sections):
+            darknet = " (it looks like a Darknet .cfg)" if {"net", "convolutional"} & set(sections) else ""
+            raise SourceError(f"{self.ini.source}: not a cuda-convnet layer file{darknet}: no section has "
+                              "a 'type=' (netarith reads .cfg files as cuda-convnet's layers-*.cfg)")
         used = self._used_layers(sections)
         for section in sections:
             if section in used:

@@ -186,8 +186,8 @@ class _Importer:
                 from onnx import numpy_helper
 
                 data = tuple(numpy_helper.to_array(t).reshape(-1).tolist())
-            except (ValueError, TypeError):
-                data = None  # declared without data (its size mismatches): dims are still known
+            except (ValueError, TypeError, KeyError, AttributeError):
+                data = None  # declared without data, or a type numpy lacks: the dims are still known
         return _Const(dims, data, t.data_type in _FLOAT_TYPES, init, t.data_type)
 
     def _inputs(self) -> None:
