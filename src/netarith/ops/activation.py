@@ -184,7 +184,8 @@ class Softmax(_DimOp):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         self._axis(ins[0])
-        return _Activation.infer(self, ins, ctx)  # zero-argument super() fails in slotted dataclasses
+        # Named base: zero-argument super() fails in a slots=True dataclass (a rebuilt class).
+        return _Activation.infer(self, ins, ctx)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(f"nn.Softmax(dim={self.dim})")
@@ -201,7 +202,8 @@ class LogSoftmax(_DimOp):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         self._axis(ins[0])
-        return _Activation.infer(self, ins, ctx)  # zero-argument super() fails in slotted dataclasses
+        # Named base: zero-argument super() fails in a slots=True dataclass (a rebuilt class).
+        return _Activation.infer(self, ins, ctx)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(f"nn.LogSoftmax(dim={self.dim})")
