@@ -34,6 +34,8 @@ CORPUS = {
               "| conv 8 k2 s2 | upsample 3x1.5 | convT 2 k4 s3 p1+2 op2",
     "1d-uneven": "2x50 | conv 3 k4 s3 | maxpool k2 s2 ceil | avgpool k3 s2 p1 | convT 2 k3 s2 p1 op1 | gap",
     "tf-same": "3x33x31 | conv 4 k3 s2 same | maxpool k3 s2 same | conv 4 k5 s3 same",
+    "arithmetic": "input 4x6x6\na: conv 4 k1\nb: conv 4 k1 <- input\nd: sub a b\nq: div a b\nm: max a b d\n"
+                  "s: scalar mul 0.5\nc: clip min=-1 max=1\nw: param 4x1x1\ne: mul c w",
     "lenet": "1x32x32 | conv 6 k5 | subsample 2 | tableconv 4 k5 table=0+1+2,1+2+3,0+2+4,0+1+2+3+4+5 "
              "| subsample 2 | conv 12 k5 | flatten | linear 8 | rbf 3 fixed",
 }

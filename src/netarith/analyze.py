@@ -202,7 +202,7 @@ def analyze(
     """
     from .sources import load
 
-    graph = load(source)
+    graph = load(source, input=input)
     if input is not None:
         graph = graph.with_input(input)
     return analyze_graph(graph, convention=convention, dtype=dtype, mode=mode)
@@ -237,6 +237,7 @@ def analyze_graph(
     results: list[LayerResult] = []
     append = results.append
     training: set[str] = set()  # train-only layers and everything fed only by them
+    first_input = graph.inputs[0].name
     for node in graph.nodes:
         op = node.op
         if traces is not None:
@@ -263,6 +264,8 @@ def analyze_graph(
                              [s.dims for s in ins], shape.dims, ctx.trace)
         fields[node.name] = rf
         warnings = out.warnings if note is None else (*out.warnings, note)
+        if node.name == first_input and graph.notes:
+            warnings = (*warnings, *graph.notes)
         macs = out.macs
         if node.train_only or (node.inputs and all(n in training for n in node.inputs)):
             training.add(node.name)

@@ -15,7 +15,14 @@ tensorflow     floor        floor                                  o = ceil(i/s)
                                                                    padding at the end
 cuda-convnet   ceil         ceil, no clip (layer.py line 1097,      as pytorch                  none
                             1272)
+onnx           floor        floor; ``ceil_mode``: as pytorch (the    SAME_UPPER: as tensorflow   none
+                            onnx reference op_pool_common.py and
+                            onnxruntime)
 =============  ===========  =====================================  ==========================  ===================
+
+ONNX's own shape inference (onnx 1.23, C++) does not apply the ceil-mode clip
+that its reference implementation and onnxruntime apply; netarith follows the
+runtime: a 32-wide axis pooled by k1 s2 in ceil mode gives 16, not 17.
 """
 
 from __future__ import annotations
@@ -88,6 +95,16 @@ CONVENTIONS: dict[str, Convention] = {
             pool_pad_limit="none",
             description="cuda-convnet (Krizhevsky's code): convolutions and pooling round up, "
             "the last window may hang past the edge",
+        ),
+        Convention(
+            "onnx",
+            conv_rounding="floor",
+            pool_rounding="floor",
+            pool_clip="pytorch",
+            same="tensorflow",
+            pool_pad_limit="none",
+            description="ONNX: floor; ceil_mode pools drop a last window that starts in the right "
+            "padding; SAME_UPPER gives ceil(i/s) with the extra padding at the end",
         ),
     )
 }

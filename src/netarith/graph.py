@@ -63,6 +63,9 @@ class Graph:
     nodes: tuple[Node, ...]
     name: str | None = None
     convention: str | None = None
+    #: what an importer assumed or left out (the input size it chose, the loss layers it
+    #: dropped); the analysis shows them as warnings of the first input. Not part of equality.
+    notes: tuple[str, ...] = field(default=(), compare=False)
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -137,7 +140,7 @@ class Graph:
             Node(n.name, Input(shape=new), n.inputs, n.train_only, n.line) if n.name == name else n
             for n in self.nodes
         )
-        return Graph(nodes, self.name, self.convention)
+        return Graph(nodes, self.name, self.convention, self.notes)
 
     def _repr_svg_(self) -> str | None:
         """Jupyter shows a graph as its volumes diagram (None, the plain repr, if it does not compute)."""
@@ -152,7 +155,7 @@ class Graph:
 
     def replace(self, *, name: str | None = None, convention: str | None = None) -> Graph:
         return Graph(self.nodes, name if name is not None else self.name,
-                     convention if convention is not None else self.convention)
+                     convention if convention is not None else self.convention, self.notes)
 
 
 def _at(node: Node) -> str:

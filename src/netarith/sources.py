@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Union
 
 from .errors import SourceError, did_you_mean
 from .graph import Graph
 from .notation import parse
+from .shape import Shape
 
 __all__ = ["LOADERS", "MAX_TEXT_BYTES", "Source", "load"]
 
 Source = Union[Graph, str, "os.PathLike[str]"]
 
-#: Importers by file suffix: "module:function" taking a Path and returning a Graph.
-LOADERS: dict[str, str] = {}
+#: Importers by file suffix: "module:function" taking a Path (and, if given, ``input=``
+#: the per-sample input shape the user asked for) and returning a Graph.
+LOADERS: dict[str, str] = {
+    ".onnx": "netarith.importers.onnx:load",
+    ".prototxt": "netarith.importers.caffe:load",
+    ".cfg": "netarith.importers.cudaconvnet:load",
+}
 
 #: Notation files larger than this are refused before reading (a 10 MB file is fine).
 MAX_TEXT_BYTES = 64 * 1024 * 1024
@@ -30,16 +36,19 @@ MAX_TEXT_BYTES = 64 * 1024 * 1024
 _NOTATION_SUFFIXES = {".net", ".txt", ".nota", ""}
 
 
-def load(source: Source) -> Graph:
+def load(source: Source, input: str | Shape | Sequence[int] | None = None) -> Graph:
     """Resolve a source into a Graph.
 
     A string is, in this order: notation (it has a newline or ``|``), an existing
     file, a zoo model name, a ``package.module:factory`` (PyTorch), else notation.
+    ``input`` is handed to model-file importers, which need it where the file leaves
+    the input size open (ONNX symbolic sizes, cuda-convnet); callers still resize the
+    graph with :meth:`Graph.with_input` afterwards.
     """
     if isinstance(source, Graph):
         return source
     if isinstance(source, os.PathLike):
-        return _load_file(Path(source))
+        return _load_file(Path(source), input)
     if not isinstance(source, str):
         raise SourceError(f"cannot read a network from {type(source).__name__}")
     text = source
@@ -49,7 +58,7 @@ def load(source: Source) -> Graph:
     if not stripped:
         raise SourceError("empty source: give notation, a file or a zoo model name")
     if len(stripped) < 4096 and os.path.isfile(stripped):
-        return _load_file(Path(stripped))
+        return _load_file(Path(stripped), input)
     zoo = _zoo_lookup(stripped)
     if zoo is not None:
         return zoo
@@ -66,13 +75,13 @@ def load(source: Source) -> Graph:
     return parse(text)
 
 
-def _load_file(path: Path) -> Graph:
+def _load_file(path: Path, input: str | Shape | Sequence[int] | None = None) -> Graph:
     if not path.is_file():
         raise SourceError(f"no such file: {str(path)!r}")
     suffix = path.suffix.lower()
     loader = LOADERS.get(suffix)
     if loader is not None:
-        return _call_loader(loader, path)
+        return _call_loader(loader, path, input)
     size = path.stat().st_size
     if size > MAX_TEXT_BYTES:
         raise SourceError(f"{path}: {size:,} bytes is too large for a notation file")
@@ -91,10 +100,10 @@ def _load_file(path: Path) -> Graph:
     return graph
 
 
-def _call_loader(spec: str, arg: object) -> Graph:
+def _call_loader(spec: str, arg: object, input: object = None) -> Graph:
     module, _, func = spec.partition(":")
-    loader: Callable[[object], Graph] = getattr(importlib.import_module(module), func)
-    return loader(arg)
+    loader: Callable[..., Graph] = getattr(importlib.import_module(module), func)
+    return loader(arg) if input is None else loader(arg, input=input)
 
 
 def _zoo_lookup(name: str) -> Graph | None:

@@ -22,6 +22,7 @@ from .base import Context, Op, Out, TorchEmit, arg, register
 __all__ = [
     "ELU",
     "GELU",
+    "Clip",
     "Dropout",
     "HardSigmoid",
     "HardSwish",
@@ -85,6 +86,28 @@ HardSwish = _simple("hardswish", "Hardswish()", "hard swish", ("hswish",))
 HardSigmoid = _simple("hardsigmoid", "Hardsigmoid()", "hard sigmoid", ("hsigmoid",))
 Mish = _simple("mish", "Mish()", "mish")
 Softplus = _simple("softplus", "Softplus()", "softplus")
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Clip(_Activation):
+    """Clamp to a range: ``clip min=-1 max=1`` (hardtanh), ``clip min=0 max=10``; a bound
+    left out is open. ONNX Clip, cuda-convnet's bounded ReLU. (``relu6`` is clip 0..6.)"""
+
+    kind = "clip"
+    aliases = ("clamp", "hardtanh")
+    summary = "clamp to a range"
+    min: float | None = arg("float", None, help="lower bound (none: open)")
+    max: float | None = arg("float", None, help="upper bound (none: open)")
+
+    def check(self) -> None:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise SpecError(f"clip: 'min' {self.min} is above 'max' {self.max}")
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        if self.min is not None and self.max is not None:
+            return TorchEmit(f"nn.Hardtanh({self.min!r}, {self.max!r})")
+        return TorchEmit(None, f"torch.clamp({{0}}, min={self.min!r}, max={self.max!r})")
 
 
 @register

@@ -1,13 +1,14 @@
-"""Merging branches: ``add``, ``mul`` (with PyTorch broadcasting) and ``concat``.
+"""Merging branches: ``add``, ``sub``, ``mul``, ``div``, ``max`` (with PyTorch broadcasting)
+and ``concat``; and ``scalar``, elementwise arithmetic with a constant number.
 
 Inputs are named: ``add a b``, ``concat b1 b2 b3``; ``add a`` adds the previous
 layer and ``a``. Broadcasting follows PyTorch, per sample: each axis must match
 or be 1 in one input (a squeeze-excite ``mul`` of 32x14x14 by 32x1x1).
 
-Extras recorded for the counting presets: ``add`` and ``mul`` (elementwise
-operations).
+Extras recorded for the counting presets: ``add``, ``sub``, ``mul``, ``div`` and
+``max`` (elementwise operations).
 
-Connections: each output of ``add`` or ``mul`` is linked to one value of each
+Connections: each output of an elementwise merge is linked to one value of each
 input, fixed links: ``inputs * numel(out)``. ``concat`` only regroups units,
 so it adds none.
 """
@@ -17,15 +18,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..errors import ShapeError
+from ..errors import ShapeError, SpecError
 from ..receptive import ELEMENTWISE, Collapse
 from ..shape import Shape
 from ..sizerules import Broadcast, Same, SizeRule, Total
 from ..trace import fmt_num
-from ._steps import dim_names
+from ._steps import dim_names, same_shape
 from .base import Context, Op, Out, TorchEmit, arg, register
 
-__all__ = ["Add", "Concat", "Mul", "broadcast"]
+__all__ = ["Add", "Concat", "Div", "Max", "Mul", "Scalar", "Sub", "broadcast"]
 
 
 def broadcast(kind: str, ins: Sequence[Shape]) -> Shape:
@@ -71,6 +72,14 @@ class _Elementwise(Op):
         return TorchEmit(None, f" {self._symbol} ".join(f"{{{i}}}" for i in range(len(ins))))
 
 
+def _nested_max(count: int) -> str:
+    """torch.maximum takes two tensors: nest it for more."""
+    call = "{0}"
+    for i in range(1, count):
+        call = f"torch.maximum({call}, {{{i}}})"
+    return call
+
+
 @register
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Add(_Elementwise):
@@ -90,6 +99,81 @@ class Mul(_Elementwise):
     aliases = ("multiply", "prod")
     summary = "elementwise product"
     _symbol = "*"
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Sub(_Elementwise):
+    """The first branch minus the others. ``sub a b``."""
+
+    kind = "sub"
+    aliases = ("subtract",)
+    summary = "elementwise difference"
+    _symbol = "-"
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Div(_Elementwise):
+    """The first branch divided by the others. ``div a b``."""
+
+    kind = "div"
+    aliases = ("divide",)
+    summary = "elementwise quotient"
+    _symbol = "/"
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Max(_Elementwise):
+    """Elementwise maximum of two or more branches (Caffe's Eltwise MAX, ONNX Max). ``max a b``."""
+
+    kind = "max"
+    aliases = ("maximum", "eltmax")
+    summary = "elementwise maximum"
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        return TorchEmit(None, _nested_max(len(ins)))
+
+
+_SCALAR_OPS = {
+    # op: (PyTorch expression, the extra it counts as)
+    "add": ("{0} + {v}", "add"),
+    "sub": ("{0} - {v}", "add"),
+    "rsub": ("{v} - {0}", "add"),
+    "mul": ("{0} * {v}", "mul"),
+    "div": ("{0} / {v}", "mul"),
+    "rdiv": ("{v} / {0}", "mul"),
+    "pow": ("{0} ** {v}", "mul"),
+}
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Scalar(Op):
+    """Elementwise arithmetic with a constant number: ``scalar mul 0.5``, ``scalar add 3``,
+    ``scalar rdiv 1`` (1 / x). No parameters: a constant is not learned."""
+
+    kind = "scalar"
+    aliases = ("const", "constant")
+    family = "merge"
+    summary = "elementwise arithmetic with a constant"
+
+    op: str = arg("choice", choices=tuple(_SCALAR_OPS), flags={k: k for k in _SCALAR_OPS},
+                  help="add, sub, rsub (value - x), mul, div, rdiv (value / x) or pow")
+    value: float = arg("float", positional=True, help="the constant")
+
+    def check(self) -> None:
+        if self.value == 0 and self.op in ("div",):
+            raise SpecError("scalar: dividing by the constant 0")
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        same_shape(ctx.trace, x, f"elementwise {self.op} with a constant")
+        return Out(x, extras={_SCALAR_OPS[self.op][1]: x.numel})
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        return TorchEmit(None, _SCALAR_OPS[self.op][0].replace("{v}", repr(float(self.value))))
 
 
 @register

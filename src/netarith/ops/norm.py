@@ -225,7 +225,9 @@ class InstanceNorm(Op):
 @register
 @dataclass(frozen=True, kw_only=True, slots=True)
 class LRN(Op):
-    """Local response normalisation across channels. ``lrn 5`` (AlexNet: k=2, alpha=1e-4, beta=0.75)."""
+    """Local response normalisation across channels. ``lrn 5`` (AlexNet: k=2, alpha=1e-4, beta=0.75);
+    ``lrn 3 within`` normalises over a 3x3 spatial window in each channel instead (Caffe's
+    WITHIN_CHANNEL, cuda-convnet's ``rnorm``)."""
 
     kind = "lrn"
     aliases = ("localresponsenorm", "local_response_norm", "norm")
@@ -236,6 +238,9 @@ class LRN(Op):
     alpha: float = arg("float", 1e-4)
     beta: float = arg("float", 0.75)
     k: float = arg("float", 1.0)
+    region: str = arg("choice", "across", choices=("across", "within"),
+                      flags={"across": "across", "within": "within"},
+                      help="across channels, or within each channel over a spatial window")
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         x = ins[0]
@@ -249,9 +254,21 @@ class LRN(Op):
         return Out(x, extras={"norm": x.numel}, connections=links)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        if self.region == "within":
+            return TorchEmit(None, _within_channel(self, ins[0].rank))
         return TorchEmit(
             f"nn.LocalResponseNorm({self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k})"
         )
+
+
+def _within_channel(lrn: LRN, rank: int) -> str:
+    """x / (k + alpha * mean of x^2 over a size^rank window)^beta, the window zero-padded so
+    that the shape is kept (Caffe lrn_layer.cpp: an average pool of the squares)."""
+    before, after = (lrn.size - 1) // 2, lrn.size // 2
+    pads = ", ".join([f"{before}, {after}"] * rank)
+    fn = "torch.nn.functional"
+    mean = f"{fn}.avg_pool{rank}d({fn}.pad({{0}}.pow(2), ({pads})), {lrn.size}, stride=1)"
+    return f"{{0}} / ({lrn.k!r} + {lrn.alpha!r} * {mean}).pow({lrn.beta!r})"
 
 
 @register
