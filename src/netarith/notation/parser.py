@@ -157,7 +157,7 @@ class _Parser:
         for seg, name, cls, tokens, inputs, train_only in raw:
             op, positional_names = self._op(cls, tokens, seg)
             if name is None:
-                name = self._auto(cls.kind, counters, explicit | names)
+                name = self._auto(cls.kind, counters, explicit, names)
             elif name in names:
                 raise self.error(f"duplicate layer name {name!r}", seg)
             names.add(name)
@@ -172,9 +172,9 @@ class _Parser:
                 raise GraphError(f"{self.source}: {exc}") from None
             raise
 
-    def _auto(self, kind: str, counters: dict[str, int], taken: set[str]) -> str:
+    def _auto(self, kind: str, counters: dict[str, int], explicit: set[str], used: set[str]) -> str:
         n = counters.get(kind, 0) + 1
-        while auto_name(kind, n) in taken:
+        while auto_name(kind, n) in explicit or auto_name(kind, n) in used:
             n += 1
         counters[kind] = n
         return auto_name(kind, n)
