@@ -231,6 +231,7 @@ class _Variant:
     nodes: tuple[Node, ...]
     convention: Convention
     first: int  # index of the first node that differs from the base
+    rewired: bool = False  # a layer dropped or two swapped: the base graph's edges no longer hold
 
 
 class _Search:
@@ -241,6 +242,8 @@ class _Search:
         self.nodes = graph.nodes
         self.index = {n.name: i for i, n in enumerate(self.nodes)}
         self.evaluated = 0
+        self._nodes_by_change: dict[str, Node | None] = {}
+        self._contexts: dict[str, Context] = {}
         self.failure: str | None = None
         self.report: Report | None = None
         try:
@@ -265,7 +268,9 @@ class _Search:
         """Shapes and counts of the variant's layers, only as far as ``targets`` need."""
         self.evaluated += 1
         outs: dict[str, tuple[Shape, Out]] = {}
-        ctx = Context(variant.convention)
+        ctx = self._contexts.get(variant.convention.name)
+        if ctx is None:
+            ctx = self._contexts[variant.convention.name] = Context(variant.convention)
         needed = None if targets is None else self._needed(variant, targets)
         for i, node in enumerate(variant.nodes):
             if i < variant.first and node.name in self.base_outs:
@@ -280,11 +285,16 @@ class _Search:
             outs[node.name] = (out.shape, out)
         return outs
 
-    def _needed(self, variant: _Variant, targets: set[str]) -> set[str]:
+    def _needed(self, variant: _Variant, targets: set[str]) -> set[str] | None:
         if any(t == "totals" for t in targets):
-            return {n.name for n in variant.nodes}
+            return None
+        if not variant.rewired:
+            needed: set[str] = set()
+            for t in targets:
+                needed |= self.ancestors.get(t, set()) | {t}
+            return needed
         by_name = {n.name: n for n in variant.nodes}
-        needed: set[str] = set()
+        needed = set()
         stack = [t for t in targets if t in by_name]
         while stack:
             name = stack.pop()
@@ -379,10 +389,12 @@ class _Search:
     def _explain_mismatch(self, result: ClaimResult) -> ClaimResult:
         claim = result.claim
         explanations = self._conventions(claim) + self._slips(claim)
-        explanations += self._architecture(claim, self.conv)
         notes = self._facts(claim, result.computed) + self._near_notes(result)
-        if not any(e.family == "architecture" for e in explanations):
-            notes.append(self.searched_note(claim))
+        # A total that a counting convention already explains is not worth a network-wide search.
+        if claim.layer != "totals" or not explanations:
+            explanations += self._architecture(claim, self.conv)
+            if not any(e.family == "architecture" for e in explanations):
+                notes.append(self.searched_note(claim))
         return replace(result, explanations=tuple(_rank(explanations)), notes=tuple(notes))
 
     def _run_failed(self) -> list[ClaimResult]:
@@ -594,7 +606,10 @@ class _Search:
         scope = claim.layer if claim.layer != "totals" else None
         window = self._window(scope)
         found = 0
+        channels_only = self._needs_channels(claim)
         for changes in self._candidates(window, conv, pairs=True, cheap=scope is not None):
+            if channels_only and not any(c.field == "out" and c.layer == claim.layer for c in changes):
+                continue
             variant = self._apply(changes, conv)
             if variant is None:
                 continue
@@ -608,6 +623,42 @@ class _Search:
                 break
         out = _rank(out)[:12]
         return [self._with_breaks(e, conv) for e in out]
+
+    def _needs_channels(self, claim: Claim) -> bool:
+        """A neuron count that no square map of the layer's channels gives: only a change of
+        those channels can explain it, since every other change here keeps the map square.
+
+        (The changes tried are the same on every axis: square inputs, and one kernel,
+        stride and padding for all axes. On a square input through layers that treat every
+        axis alike, the maps stay square.)
+        """
+        if claim.quantity != "neurons" or claim.layer == "totals" or self.report is None:
+            return False
+        result = self.report[claim.layer]
+        if not result.node.op.weighted or result.shape.rank < 2 or claim.value.number is None:
+            return False
+        spatial = result.shape.spatial
+        if len(set(spatial)) != 1 or not self._axes_alike(claim.layer):
+            return False
+        per_map = claim.value.number / result.shape.channels
+        if per_map.denominator != 1:
+            return True
+        side = round(int(per_map) ** (1 / len(spatial)))
+        return not any((side + d) ** len(spatial) == per_map for d in (-1, 0, 1) if side + d > 0)
+
+    def _axes_alike(self, layer: str) -> bool:
+        """The input is square and every layer up to ``layer`` treats all axes alike."""
+        for name in self.ancestors[layer] | {layer}:
+            op = self.graph[name].op
+            if isinstance(op, Input):
+                if len(set(op.shape.spatial)) > 1:
+                    return False
+                continue
+            for f, _ in arg_fields(type(op)):
+                value = getattr(op, f.name)
+                if isinstance(value, tuple) and len(set(value)) > 1:
+                    return False
+        return True
 
     def _window(self, scope: str | None) -> list[Node]:
         """Where a change could explain a figure at ``scope`` without breaking one that matched:
@@ -759,17 +810,12 @@ class _Search:
             if change.kind == "convention":
                 conv = change.value
                 first = 0
-            elif change.kind == "input":
+            elif change.kind in ("input", "arg"):
                 i = self.index[change.layer]
-                nodes[i] = Node(nodes[i].name, Input(shape=change.value), (), nodes[i].train_only)
-                first = min(first, i)
-            elif change.kind == "arg":
-                i = self.index[change.layer]
-                try:
-                    op = nodes[i].op.replace(**{change.field: change.value})
-                except NetarithError:
+                node = self._changed_node(change)
+                if node is None:
                     return None
-                nodes[i] = replace(nodes[i], op=op)
+                nodes[i] = node
                 first = min(first, i)
             elif change.kind == "drop":
                 i = self.index[change.layer]
@@ -777,7 +823,7 @@ class _Search:
                 nodes = [replace(n, inputs=tuple(source if x == change.layer else x for x in n.inputs))
                          for n in nodes]
                 del nodes[i]
-                return _Variant(tuple(nodes), conv, min(first, i))
+                return _Variant(tuple(nodes), conv, min(first, i), rewired=True)
             elif change.kind == "swap":
                 b = self.index[change.layer]
                 a = self.index[change.value]
@@ -787,8 +833,24 @@ class _Search:
                 nodes = [replace(n, inputs=tuple(node_a.name if x == node_b.name else x for x in n.inputs))
                          for n in nodes]
                 nodes[a], nodes[b] = new_b, new_a
-                return _Variant(tuple(nodes), conv, min(first, a))
+                return _Variant(tuple(nodes), conv, min(first, a), rewired=True)
         return _Variant(tuple(nodes), conv, first)
+
+    def _changed_node(self, change: Change) -> Node | None:
+        """The layer as ``change`` leaves it (built once per change; None if the change is invalid)."""
+        if change.text in self._nodes_by_change:
+            return self._nodes_by_change[change.text]
+        old = self.graph[change.layer]
+        node: Node | None
+        if change.kind == "input":
+            node = Node(old.name, Input(shape=change.value), (), old.train_only)
+        else:
+            try:
+                node = replace(old, op=old.op.replace(**{change.field: change.value}))
+            except NetarithError:
+                node = None
+        self._nodes_by_change[change.text] = node
+        return node
 
     # -- numbers, notes ----------------------------------------------------------
 
@@ -892,6 +954,16 @@ class _Search:
         scope = claim.layer if claim.layer != "totals" else None
         layers = [n.name for n in self._window(scope) if any(
             f.name in ("padding", "stride", "kernel") for f, _ in arg_fields(type(n.op)))]
+        if self._needs_channels(claim) and self.report is not None:
+            result = self.report[claim.layer]
+            return (
+                f"no architecture change found: no input size, padding, stride, kernel or rounding "
+                f"convention can give {claim.value.text} (no square input of any size, with any padding, "
+                f"under any of the {len(CONVENTIONS)} conventions), since each keeps {claim.layer}'s maps square and "
+                f"{claim.value.text} / {result.shape.channels} is not a square number; channel counts "
+                f"of {claim.layer} taken from the network ({', '.join(map(str, sorted(self.channel_numbers)))}) "
+                "give it neither"
+            )
         inputs = [n.op for n in self.graph.inputs]
         sizes = ""
         if inputs and inputs[0].shape.spatial:  # type: ignore[attr-defined]
@@ -899,8 +971,9 @@ class _Search:
             sizes = f"square inputs {max(1, round(base * 0.67))} to {round(base * 1.34)}, "
         return (
             f"no architecture change found: searched {sizes}padding 0 to 5, strides, kernels, channels and "
-            f"groups of {', '.join(layers) or 'the layers'}, dropped and swapped layers, and the four "
-            f"conventions ({', '.join(CONVENTIONS)}), alone, in pairs, and input x padding x convention"
+            f"groups of {', '.join(layers) or 'the layers'}, dropped and swapped layers, and the "
+            f"{len(CONVENTIONS)} conventions ({', '.join(CONVENTIONS)}), alone, in pairs, and "
+            "input x padding x convention"
         )
 
     def _share_global(self, results: list[ClaimResult]) -> list[ClaimResult]:
