@@ -244,32 +244,21 @@ def test_missing_features_answer_501(client: TestClient, zoo_model: str, path: s
     assert error["type"] == "NotImplemented" and "not available in this build" in error["message"]
 
 
-def test_features_are_called_when_present(client: TestClient, zoo_model: str,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[str, Any]] = []
+def test_explain_sizes_and_audit(client: TestClient, zoo_model: str) -> None:
+    """The endpoints return what explain, sizes and audit compute, as text and as data."""
+    from netarith.audit import audit
+    from netarith.explain import explain
+    from netarith.sizes import sizes
 
-    def explain(report: Any, layer: str | None = None) -> list[dict[str, str]]:
-        calls.append(("explain", layer))
-        return [{"quantity": "H", "formula": "f", "numbers": "n", "result": str(report[layer].shape.dims[1])}]
-
-    def sizes(graph: Graph, lo: int | None = None, hi: int | None = None) -> dict[str, Any]:
-        calls.append(("sizes", (lo, hi)))
-        return {"min_input": [3, 3]}
-
-    def audit(report: Any, model: str) -> dict[str, Any]:
-        calls.append(("audit", model))
-        return {"verdicts": []}
-
-    monkeypatch.setitem(sys.modules, "netarith.explain", types.SimpleNamespace(explain=explain, sizes=sizes))
-    monkeypatch.setitem(sys.modules, "netarith.audit", types.SimpleNamespace(audit=audit))
-    r = client.post("/api/explain", json={"source": SMALL, "layer": "c1"})
-    assert r.json() == {"layer": "c1", "explanation": [
-        {"quantity": "H", "formula": "f", "numbers": "n", "result": "30"}]}
-    assert client.post("/api/sizes", json={"source": SMALL, "lo": 1, "hi": 64}).json() == {
-        "sizes": {"min_input": [3, 3]}}
-    assert client.post("/api/audit", json={"model": zoo_model}).json() == {"model": zoo_model,
-                                                                          "audit": {"verdicts": []}}
-    assert calls == [("explain", "c1"), ("sizes", (1, 64)), ("audit", zoo_model)]
+    r = client.post("/api/explain", json={"source": SMALL, "layer": "c1"}).json()
+    assert r["layer"] == "c1"
+    assert r["explanation"]["layers"] == explain(SMALL, layer="c1").to_dict()["layers"]
+    assert "c1: conv 8 k3" in r["explanation"]["text"]
+    s = client.post("/api/sizes", json={"source": SMALL, "lo": 1, "hi": 64}).json()["sizes"]
+    assert s["min_input"] == sizes(SMALL, range=(1, 64)).to_dict()["min_input"]
+    a = client.post("/api/audit", json={"model": "alexnet-paper"}).json()["audit"]
+    assert a["claims"] == audit("alexnet-paper").to_dict()["claims"]
+    assert "253,440" in a["text"]
     assert "c9" in error_of(client.post("/api/explain", json={"source": SMALL, "layer": "c9"}), 404)["message"]
     error_of(client.post("/api/audit", json={"source": SMALL}), 400)  # audit needs a zoo model
 

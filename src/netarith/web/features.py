@@ -1,15 +1,12 @@
-"""Optional features the API calls when their module is present: explain, sizes, audit.
+"""The features behind /api/explain, /api/sizes and /api/audit.
 
-They are built separately; until a module exists its endpoint answers 501 with a
-message saying so. Each adapter is one short function, so wiring a feature is
-a change here and nowhere else.
+Each adapter calls the feature's module and returns its result as text (what the
+page shows) and as data. A build without the module answers 501 (Unavailable).
 """
 
 from __future__ import annotations
 
 import importlib
-import inspect
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -34,18 +31,6 @@ def _module(*names: str) -> ModuleType:
     raise Unavailable(" or ".join(f"netarith.{n}" for n in names))
 
 
-def _function(names: tuple[str, ...], attr: str) -> Callable[..., Any]:
-    for name in names:
-        try:
-            module = _module(name)
-        except Unavailable:
-            continue
-        fn = getattr(module, attr, None)
-        if callable(fn):
-            return fn  # type: ignore[no-any-return]
-    raise Unavailable(f"{attr}() in " + " or ".join(f"netarith.{n}" for n in names))
-
-
 def plain(value: Any) -> Any:
     """A result as JSON-ready data: ``to_dict()`` when it has one, lists and dicts walked."""
     if hasattr(value, "to_dict"):
@@ -59,30 +44,25 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def _call(fn: Callable[..., Any], first: Any, **options: Any) -> Any:
-    """Call with the options the function declares (it may not take them all)."""
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins
-        params = {}  # type: ignore[assignment]
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    given = {k: v for k, v in options.items() if v is not None and (takes_any or k in params)}
-    return fn(first, **given)
-
-
 def explain(report: Report, layer: str | None) -> Any:
-    """Derivations of one layer (or all): ``netarith.explain.explain(report, layer=...)``."""
-    fn = _function(("explain",), "explain")
-    return plain(_call(fn, report, layer=layer))
+    """Derivations of one layer (or all), as text for the page and as data."""
+    module = _module("explain")
+    result = module.explain(report.graph, layer=layer, convention=report.convention)
+    data = plain(result)
+    return {"text": module.render(result, "text"), **data}
 
 
 def sizes(report: Report, lo: int | None, hi: int | None) -> Any:
-    """Valid and exact input sizes: ``sizes(graph, lo=..., hi=...)`` from netarith.explain or netarith.solve."""
-    fn = _function(("explain", "solve", "sizes"), "sizes")
-    return plain(_call(fn, report.graph, lo=lo, hi=hi))
+    """Closed forms, the smallest input and the exact inputs of the network."""
+    module = _module("sizes")
+    span = (lo, hi) if lo is not None and hi is not None else None
+    result = module.sizes(report.graph, convention=report.convention, range=span)
+    return {"text": module.render(result, "text"), **plain(result)}
 
 
 def audit(report: Report, model: str) -> Any:
-    """The zoo model's published claims checked: ``netarith.audit.audit(report, model=...)``."""
-    fn = _function(("audit",), "audit")
-    return plain(_call(fn, report, model=model))
+    """A zoo model's printed figures checked against the computed ones."""
+    module = _module("audit")
+    text_module = _module("report.audit")
+    result = module.audit(model)
+    return {"text": text_module.render_text(result), **plain(result)}
