@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from netarith import Shape, analyze
+from netarith import Shape, ShapeError, analyze
 from netarith.report import render
 
 from .conftest import EXAMPLES
@@ -215,3 +215,25 @@ def test_opaque_is_not_counted_not_zero() -> None:
 
     table = render(r)
     assert "not counted" in table and "lower bounds" in table
+
+
+def test_training_only_head_that_does_not_fit_is_left_out_in_eval() -> None:
+    """torchvision's inception_v3 runs at 224 in eval mode: its aux head (5x5 conv on a 3x3 map
+    after pooling) is not run. netarith leaves it out, says so, and never counts it as zero."""
+    text = """
+    input 8x12x12
+    trunk: conv 8 k3 p1
+    head: globalavgpool
+    aux_pool: avgpool 5 s3 @train <- trunk
+    aux_conv: conv 4 k5
+    aux_fc: linear 3
+    """
+    with pytest.raises(ShapeError, match="aux_conv"):
+        analyze(text, mode="train")
+    r = analyze(text)
+    assert [name for name, _ in r.skipped] == ["aux_conv", "aux_fc"]
+    assert "aux_conv" not in [x.name for x in r] and "aux_pool" in [x.name for x in r]
+    d = r.to_dict()
+    assert d["totals"]["not_counted"] == ["aux_conv", "aux_fc"]
+    assert d["skipped"][1]["reason"] == "fed by aux_conv, which is left out"
+    assert any("left out: it runs only in training" in w for _, w in r.warnings)

@@ -134,6 +134,8 @@ class Report:
     totals: Totals
     graph: Graph = field(repr=False)
     dtype: str = "float32"
+    #: training-only layers left out in eval mode because they do not fit the input: (name, why)
+    skipped: tuple[tuple[str, str], ...] = ()
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -157,8 +159,10 @@ class Report:
 
     @property
     def warnings(self) -> list[tuple[str, str]]:
-        """(layer, warning) pairs in layer order."""
-        return [(r.name, w) for r in self.layers for w in r.warnings]
+        """(layer, warning) pairs in layer order, then the layers left out."""
+        left_out = [(name, f"left out: it runs only in training and does not fit this input ({why})")
+                    for name, why in self.skipped]
+        return [(r.name, w) for r in self.layers for w in r.warnings] + left_out
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of design.md (integers exact, shapes per sample)."""
@@ -169,6 +173,7 @@ class Report:
             else [list(s.dims) for s in self.inputs],
             "layers": [r.to_dict() for r in self.layers],
             "totals": self.totals.to_dict(),
+            **({"skipped": [{"name": n, "reason": why} for n, why in self.skipped]} if self.skipped else {}),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -237,6 +242,7 @@ def analyze_graph(
     results: list[LayerResult] = []
     append = results.append
     training: set[str] = set()  # train-only layers and everything fed only by them
+    skipped: dict[str, str] = {}  # train-only layers that do not fit the input, left out in eval mode
     first_input = graph.inputs[0].name
     for node in graph.nodes:
         op = node.op
@@ -244,10 +250,22 @@ def analyze_graph(
             ctx = Context(conv, traces.setdefault(node.name, Trace()))
         else:
             ctx = traced if node.name == trace_layer else quiet
+        train_only = node.train_only or bool(node.inputs and all(n in training for n in node.inputs))
+        if train_only:
+            training.add(node.name)
+        fed_by = next((n for n in node.inputs if n in skipped), None)
+        if fed_by is not None:
+            skipped[node.name] = f"fed by {fed_by}, which is left out"
+            continue
         ins = [shapes[name] for name in node.inputs]
         try:
             out = op.infer(ins, ctx)
         except ShapeError as exc:
+            if train_only and mode == "eval":
+                # PyTorch does not run an auxiliary head in eval mode, so a head that does not
+                # fit this input is no error: it is left out, and said so, not counted as zero.
+                skipped[node.name] = str(exc)
+                continue
             where = f"line {node.line}: " if node.line else ""
             message = str(exc)
             got = ", ".join(str(s) for s in ins)
@@ -267,8 +285,7 @@ def analyze_graph(
         if node.name == first_input and graph.notes:
             warnings = (*warnings, *graph.notes)
         macs = out.macs
-        if node.train_only or (node.inputs and all(n in training for n in node.inputs)):
-            training.add(node.name)
+        if train_only:
             if mode == "eval" and macs:
                 warnings = (*warnings, f"runs only in training: its {macs:,} MACs are not counted in eval mode")
                 macs = 0
@@ -293,7 +310,8 @@ def analyze_graph(
         convention=conv,
         inputs=tuple(n.op.shape for n in graph.inputs),  # type: ignore[attr-defined]
         layers=tuple(results),
-        totals=_totals(results, DTYPES[dtype]),
+        totals=_totals(results, DTYPES[dtype], tuple(skipped)),
+        skipped=tuple(skipped.items()),
         graph=graph,
         dtype=dtype,
     )
@@ -326,7 +344,7 @@ def _explain_counts(trace: Trace, out: Out, macs: int, connections: int) -> None
                        note="the layer adds no links between units")
 
 
-def _totals(results: list[LayerResult], nbytes: int) -> Totals:
+def _totals(results: list[LayerResult], nbytes: int, left_out: tuple[str, ...] = ()) -> Totals:
     params = sum(r.params for r in results)
     activations = sum(r.neurons for r in results)
     macs = sum(r.macs for r in results)
@@ -341,6 +359,6 @@ def _totals(results: list[LayerResult], nbytes: int) -> Totals:
         activation_bytes=activations * nbytes,
         param_bytes=params * nbytes,
         connections=sum(r.connections for r in results),
-        not_counted=tuple(r.name for r in results if r.uncounted),
+        not_counted=tuple(r.name for r in results if r.uncounted) + left_out,
     )
 

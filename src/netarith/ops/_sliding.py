@@ -185,7 +185,7 @@ def _lost_warning(kind: str, lost: dict[str, int], remainders: dict[str, tuple[i
     }
     one = len(lost) == 1 and sum(lost.values()) == 1
     return (
-        f"the last {axis_phrase(lost)} of the input never reach{'es' if one else ''} a {kind} window "
+        f"the last {axis_phrase(lost)} of the input never reach{'es' if one else ''} {'an' if kind[0] in 'aeiou' else 'a'} {kind} window "
         f"({'; '.join(sorted(facts))}): {'it does' if one else 'they do'} not affect the output at all. "
         f"To use every pixel: a {_sizes(upper, by_axis)} or {_sizes(lower, by_axis)} input to this layer, "
         f"or {pixels(more)} more padding at the end ('netarith sizes' lists the network inputs "
