@@ -40,6 +40,9 @@ __all__ = ["AuditReport", "ClaimResult", "Explanation", "audit", "audit_claims"]
 
 Computed = int | tuple[int, ...]
 REPRODUCES = ("match", "rounds", "rounds down")
+#: Most variants, and seconds, one figure's architecture search may take.
+SEARCH_BUDGET = 20_000
+SEARCH_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +264,8 @@ class _Search:
                 self.users.setdefault(name, []).append(node.name)
         self._by_text: dict[str, Change] = {}
         self.matched: list[Claim] = []
+        self.found: list[Explanation] = []  # architecture changes found so far, reused downstream
+        self.truncated = ""
 
     # -- evaluation --------------------------------------------------------------
 
@@ -335,21 +340,20 @@ class _Search:
         if self.report is None:
             return self._run_failed()
         base = self.report
-        verdicts: dict[str, str] = {}
-        results: list[ClaimResult] = []
+        results = []
         for claim in self.claims:
             computed = figure_value(base, claim)
-            verdict = claim.value.verdict(computed)
-            verdicts[claim.figure] = verdict
-            results.append(ClaimResult(claim, computed, verdict))
-        self.matched = [c for c in self.claims if verdicts[c.figure] in REPRODUCES]
-        out = []
-        for result in results:
-            if result.verdict in REPRODUCES:
-                out.append(self._explain_match(result))
-            else:
-                out.append(self._explain_mismatch(result))
+            results.append(ClaimResult(claim, computed, claim.value.verdict(computed)))
+        self.matched = [r.claim for r in results if r.verdict in REPRODUCES]
+        out = list(results)
+        # Upstream figures first: a change found for one often explains those after it.
+        for i in sorted(range(len(results)), key=lambda i: self._position(results[i].claim)):
+            r = results[i]
+            out[i] = self._explain_match(r) if r.verdict in REPRODUCES else self._explain_mismatch(r)
         return self._share_global(out)
+
+    def _position(self, claim: Claim) -> int:
+        return self.index.get(claim.layer, len(self.nodes))
 
     def _explain_match(self, result: ClaimResult) -> ClaimResult:
         notes = []
@@ -390,9 +394,18 @@ class _Search:
         claim = result.claim
         explanations = self._conventions(claim) + self._slips(claim)
         notes = self._facts(claim, result.computed) + self._near_notes(result)
-        # A total that a counting convention already explains is not worth a network-wide search.
-        if claim.layer != "totals" or not explanations:
-            explanations += self._architecture(claim, self.conv)
+        # A change that explained an upstream figure is tried first; only if none reproduces
+        # this one is a new search run. A total that a counting convention already explains
+        # is not worth a network-wide search.
+        reused = self._reuse(claim)
+        if reused:
+            explanations += reused
+        elif claim.layer != "totals" or not explanations:
+            found = self._architecture(claim, self.conv)
+            self.found += [e for e in found if not e.breaks]
+            explanations += found
+            if self.truncated:
+                notes.append(self.truncated)
             if not any(e.family == "architecture" for e in explanations):
                 notes.append(self.searched_note(claim))
         return replace(result, explanations=tuple(_rank(explanations)), notes=tuple(notes))
@@ -417,7 +430,9 @@ class _Search:
                 if report is None:
                     continue
                 matched = sum(1 for c in self.claims if _safe_verdict(report, c) in REPRODUCES)
-                variants.append((-matched, sum(c.cost for c in changes), changes, report))
+                # every claim the fix leaves unmatched makes it less plausible
+                cost = sum(c.cost for c in changes) + 3 * (len(self.claims) - matched)
+                variants.append((-matched, cost, changes, report))
             if variants:
                 break
         variants.sort(key=lambda item: (item[0], item[1]))
@@ -602,12 +617,26 @@ class _Search:
     # -- architecture family -----------------------------------------------------
 
     def _architecture(self, claim: Claim, conv: Convention) -> list[Explanation]:
-        out: list[Explanation] = []
+        """Changes of the network that reproduce the figure: single changes first; pairs only
+        when no single change reproduces it without breaking a figure that matched."""
         scope = claim.layer if claim.layer != "totals" else None
         window = self._window(scope)
-        found = 0
         channels_only = self._needs_channels(claim)
+        started, budget = time.perf_counter(), self.evaluated + SEARCH_BUDGET
+        self.truncated = ""
+        out: list[Explanation] = []
+        singles_done = False
         for changes in self._candidates(window, conv, pairs=True, cheap=scope is not None):
+            if len(changes) > 1 and not singles_done:
+                singles_done = True
+                ranked = [self._with_breaks(e, conv) for e in _rank(out)[:12]]
+                if any(not e.breaks for e in ranked):
+                    return ranked
+            if self.evaluated > budget or time.perf_counter() - started > SEARCH_SECONDS:
+                self.truncated = (f"the search for {claim.figure} stopped after "
+                                  f"{self.evaluated - budget + SEARCH_BUDGET:,} variants (its budget); "
+                                  "single changes were all tried first")
+                break
             if channels_only and not any(c.field == "out" and c.layer == claim.layer for c in changes):
                 continue
             variant = self._apply(changes, conv)
@@ -616,13 +645,11 @@ class _Search:
             value = self._reproduces(claim, variant)
             if value is None:
                 continue
-            found += 1
             out.append(Explanation("architecture", f"{_describe(changes)} gives {_show(value)}",
                                    tuple(c.text for c in changes), value, sum(c.cost for c in changes)))
-            if found > 200:
+            if len(out) > 200:
                 break
-        out = _rank(out)[:12]
-        return [self._with_breaks(e, conv) for e in out]
+        return [self._with_breaks(e, conv) for e in _rank(out)[:12]]
 
     def _needs_channels(self, claim: Claim) -> bool:
         """A neuron count that no square map of the layer's channels gives: only a change of
@@ -659,6 +686,16 @@ class _Search:
                 if isinstance(value, tuple) and len(set(value)) > 1:
                     return False
         return True
+
+    def _reuse(self, claim: Claim) -> list[Explanation]:
+        out = []
+        for e in self.found:
+            changes = tuple(self._by_text[t] for t in e.changes if t in self._by_text)
+            variant = self._apply(changes, self.conv) if len(changes) == len(e.changes) else None
+            value = self._reproduces(claim, variant) if variant is not None else None
+            if value is not None:
+                out.append(replace(e, text=f"{_describe(changes)} gives {_show(value)}", reproduces=value))
+        return out
 
     def _window(self, scope: str | None) -> list[Node]:
         """Where a change could explain a figure at ``scope`` without breaking one that matched:
