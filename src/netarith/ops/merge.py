@@ -4,8 +4,13 @@ Inputs are named: ``add a b``, ``concat b1 b2 b3``; ``add a`` adds the previous
 layer and ``a``. Broadcasting follows PyTorch, per sample: each axis must match
 or be 1 in one input (a squeeze-excite ``mul`` of 32x14x14 by 32x1x1).
 
-Extras recorded for the counting presets: ``add`` and ``mul`` (elementwise
-operations).
+``elementwise op=NAME`` stands for any other elementwise function of one or
+more tensors (``exp``, ``sub``, ``div``, ``masked_fill``...): what an importer
+reads from a framework. Elementwise functions have no parameters and no MACs
+(MACs are conv, linear and matmul products).
+
+Extras recorded for the counting presets: ``add``, ``mul`` and ``elementwise``
+(elementwise operations).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from ..receptive import ELEMENTWISE, Collapse
 from ..shape import Shape
 from .base import Context, Op, Out, TorchEmit, arg, register
 
-__all__ = ["Add", "Concat", "Mul", "broadcast"]
+__all__ = ["Add", "Concat", "Elementwise", "Mul", "broadcast"]
 
 
 def broadcast(kind: str, ins: Sequence[Shape]) -> Shape:
@@ -76,6 +81,28 @@ class Mul(_Elementwise):
     aliases = ("multiply", "prod")
     summary = "elementwise product"
     _symbol = "*"
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Elementwise(_Elementwise):
+    """Any other elementwise function, broadcasting like ``add``. ``elementwise op=exp``,
+    ``elementwise op=sub a b``."""
+
+    kind = "elementwise"
+    aliases = ("pointwise",)
+    summary = "another elementwise function (named by op)"
+    arity = (1, None)
+
+    op: str = arg("str", help="the function's name (exp, sub, div, masked_fill, ...)")
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        out = broadcast(f"apply {self.op} to", ins) if len(ins) > 1 else ins[0]
+        return Out(out, extras={"elementwise": out.numel})
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        args = ", ".join(f"{{{i}}}" for i in range(len(ins)))
+        return TorchEmit(None, f"torch.{self.op}({args})")
 
 
 @register

@@ -1,4 +1,5 @@
-"""Reshaping without arithmetic: ``flatten``, ``reshape``, ``permute``, ``identity``.
+"""Moving data without arithmetic: ``flatten``, ``reshape``, ``permute``, ``identity``,
+and taking parts: ``slice``, ``select``, ``index``, ``expand``.
 
 Dims in arguments are PyTorch's, with the batch as dim 0 (``flatten`` is
 ``nn.Flatten()``: start 1, end -1; ``permute 0 2 3 1`` moves channels last).
@@ -16,10 +17,10 @@ from ..receptive import DROP, ELEMENTWISE, Remap
 from ..shape import Shape
 from .base import Context, Op, Out, TorchEmit, arg, register
 
-__all__ = ["Flatten", "Identity", "Permute", "Reshape"]
+__all__ = ["Expand", "Flatten", "Identity", "Index", "Permute", "Reshape", "Select", "Slice", "sample_axis"]
 
 
-def _sample_axis(kind: str, dim: int, x: Shape) -> int:
+def sample_axis(kind: str, dim: int, x: Shape) -> int:
     """A PyTorch dim (batch = 0) as an index into the per-sample dims."""
     n = len(x.dims) + 1
     full = dim + n if dim < 0 else dim
@@ -44,8 +45,8 @@ class Flatten(Op):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         x = ins[0]
-        a = _sample_axis("flatten", self.start, x)
-        b = _sample_axis("flatten", self.end, x)
+        a = sample_axis("flatten", self.start, x)
+        b = sample_axis("flatten", self.end, x)
         if a > b:
             raise ShapeError(f"flatten start {self.start} comes after end {self.end} for {x}")
         dims = (*x.dims[:a], math.prod(x.dims[a : b + 1]), *x.dims[b + 1 :])
@@ -142,3 +143,122 @@ class Identity(Op):
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit("nn.Identity()")
+
+
+def _index_expr(axis: int, item: str) -> str:
+    """``{0}[:, :, item]``: index the per-sample ``axis`` of a batched tensor."""
+    return "{0}[" + ", ".join([":"] * (axis + 1) + [item]) + "]"
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Slice(Op):
+    """A range along one axis, Python's ``start:end:step``. ``slice dim=2 start=0 end=7``,
+    ``slice dim=-2 step=2`` (every other row)."""
+
+    kind = "slice"
+    aliases = ("narrow",)
+    family = "reshape"
+    summary = "a range along one axis"
+
+    dim: int = arg("int", min=-64, help="PyTorch dim (batch is 0)")
+    start: int = arg("int", 0, min=-(2**62))
+    end: int | None = arg("int", None, min=-(2**62), help="None: to the end")
+    step: int = arg("int", 1)
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        axis = sample_axis("slice", self.dim, x)
+        # Python's own rule for clipping start and end (negative values count from the end).
+        size = len(range(*slice(self.start, self.end, self.step).indices(x.dims[axis])))
+        if size < 1:
+            raise ShapeError(
+                f"slice {self.start}:{'' if self.end is None else self.end}:{self.step} of axis "
+                f"{self.dim} ({x.dims[axis]} long) in {x} is empty"
+            )
+        dims = tuple(size if i == axis else d for i, d in enumerate(x.dims))
+        return Out(Shape(dims), rf=ELEMENTWISE if axis == 0 else DROP)
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        axis = sample_axis("slice", self.dim, ins[0])
+        end = "" if self.end is None else str(self.end)
+        return TorchEmit(None, _index_expr(axis, f"{self.start}:{end}:{self.step}"))
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Select(Op):
+    """One position along an axis, which disappears. ``select dim=1 index=0`` (ViT's class token)."""
+
+    kind = "select"
+    family = "reshape"
+    summary = "one position along an axis (the axis is removed)"
+
+    dim: int = arg("int", min=-64, help="PyTorch dim (batch is 0)")
+    index: int = arg("int", 0, min=-(2**62))
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        axis = sample_axis("select", self.dim, x)
+        size = x.dims[axis]
+        if not -size <= self.index < size:
+            raise ShapeError(f"select index {self.index} is out of range for axis {self.dim} of {x} ({size} long)")
+        dims = x.dims[:axis] + x.dims[axis + 1:]
+        if not dims:
+            raise ShapeError(f"select on {x} leaves a scalar per sample")
+        return Out(Shape(dims), rf=DROP)
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        return TorchEmit(None, _index_expr(sample_axis("select", self.dim, ins[0]), str(self.index)))
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Index(Op):
+    """Look up positions along one axis by an integer tensor (the second input):
+    ``table[index]``. The output has the index's axes in place of that axis.
+    ``index dim=1 table idx``."""
+
+    kind = "index"
+    aliases = ("gather", "take", "embedding_lookup")
+    family = "reshape"
+    summary = "positions looked up by an integer tensor"
+    arity = (2, 2)
+
+    dim: int = arg("int", 1, min=-64, help="PyTorch dim (batch is 0)")
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x, idx = ins
+        axis = sample_axis("index", self.dim, x)
+        return Out(Shape(x.dims[:axis] + idx.dims + x.dims[axis + 1:]), rf=DROP)
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        axis = sample_axis("index", self.dim, ins[0])
+        return TorchEmit(None, _index_expr(axis, "{1}"))
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Expand(Op):
+    """Broadcast to a larger per-sample shape without copying (axes of size 1 grow;
+    missing leading axes are added). ``expand 64x7x7``."""
+
+    kind = "expand"
+    aliases = ("broadcast_to",)
+    family = "reshape"
+    summary = "broadcast to a larger shape"
+
+    shape: Shape = arg("shape", positional=True, help="per-sample target shape")
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        target = self.shape.dims
+        if len(x.dims) > len(target) or any(
+            d not in (1, t) for d, t in zip(reversed(x.dims), reversed(target))
+        ):
+            raise ShapeError(f"cannot expand {x} to {self.shape}: each axis must match or be 1")
+        return Out(self.shape, rf=DROP)
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        dims = ", ".join(map(str, self.shape.dims))
+        return TorchEmit(None, f"{{0}}.expand({{0}}.shape[0], {dims})")
