@@ -161,7 +161,7 @@ class Softmax(_DimOp):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         self._axis(ins[0])
-        return super().infer(ins, ctx)
+        return _Activation.infer(self, ins, ctx)  # zero-argument super() fails in slots dataclasses
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(f"nn.Softmax(dim={self.dim})")
@@ -178,7 +178,7 @@ class LogSoftmax(_DimOp):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         self._axis(ins[0])
-        return super().infer(ins, ctx)
+        return _Activation.infer(self, ins, ctx)  # zero-argument super() fails in slots dataclasses
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(f"nn.LogSoftmax(dim={self.dim})")
