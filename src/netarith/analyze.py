@@ -191,7 +191,7 @@ def analyze(
     """
     from .sources import load
 
-    graph = load(source)
+    graph = load(source, input=None if input is None else str(Shape.parse(input)))  # type: ignore[arg-type]
     if input is not None:
         graph = graph.with_input(input)
     return analyze_graph(graph, convention=convention, dtype=dtype, mode=mode)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Union
 
@@ -30,11 +30,13 @@ MAX_TEXT_BYTES = 64 * 1024 * 1024
 _NOTATION_SUFFIXES = {".net", ".txt", ".nota", ""}
 
 
-def load(source: Source) -> Graph:
+def load(source: Source, input: str | Sequence[int] | None = None) -> Graph:
     """Resolve a source into a Graph.
 
     A string is, in this order: notation (it has a newline or ``|``), an existing
     file, a zoo model name, a ``package.module:factory`` (PyTorch), else notation.
+    ``input`` (a per-sample shape) is needed by sources read by running them (a
+    PyTorch factory); the others ignore it (resize them with ``Graph.with_input``).
     """
     if isinstance(source, Graph):
         return source
@@ -54,7 +56,7 @@ def load(source: Source) -> Graph:
     if zoo is not None:
         return zoo
     if _looks_like_factory(stripped):
-        return _call_loader("netarith.importers.torch:load_factory", stripped)
+        return _call_loader("netarith.importers.torch:load_factory", stripped, input)
     if _looks_like_path(stripped):
         raise SourceError(f"no such file: {stripped!r}")
     if " " not in stripped and not any(ch.isdigit() for ch in stripped[:1]):
@@ -91,10 +93,10 @@ def _load_file(path: Path) -> Graph:
     return graph
 
 
-def _call_loader(spec: str, arg: object) -> Graph:
+def _call_loader(spec: str, arg: object, *more: object) -> Graph:
     module, _, func = spec.partition(":")
-    loader: Callable[[object], Graph] = getattr(importlib.import_module(module), func)
-    return loader(arg)
+    loader: Callable[..., Graph] = getattr(importlib.import_module(module), func)
+    return loader(arg, *more)
 
 
 def _zoo_lookup(name: str) -> Graph | None:

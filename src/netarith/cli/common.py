@@ -45,7 +45,7 @@ def read_graph(args: argparse.Namespace) -> Graph:
 
         graph = parse(text, source="<stdin>")
     else:
-        graph = load(source)
+        graph = load(source, input=getattr(args, "input", None))
     if getattr(args, "input", None):
         graph = graph.with_input(args.input)
     return graph

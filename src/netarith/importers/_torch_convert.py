@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..conventions import get_convention
-from ..errors import NetarithError, SourceError
+from ..errors import NetarithError, ShapeError, SourceError
 from ..graph import Node
 from ..ops import REGISTRY
 from ..ops.base import Context, Op
@@ -203,21 +203,23 @@ class Converter:
         return isinstance(v, Val) and not v.node and v.source is not None and \
             v.source.role == "learned" and v.source.path not in self.used
 
-    def take(self, *vals: Any) -> int:
-        """Mark parameters as counted by the layer being made; their number of elements."""
-        total = 0
+    def take(self, *vals: Any) -> None:
+        """Mark parameters as counted by the layer just made."""
         for v in vals:
             if isinstance(v, Val) and v.source is not None:
                 self.used.add(v.source.path)
-                total += v.shape.numel
-        return total
 
-    def emit(self, name: str, op: Op, inputs: Sequence[Val], out: Val, origin: str | None) -> Val:
-        """A node for ``op``; its shape must be PyTorch's."""
+
+    def emit(self, name: str, op: Op, inputs: Sequence[Val], out: Val, origin: str | None,
+             params: int | None = None) -> Val:
+        """A node for ``op``; its shape must be PyTorch's, and its parameters ``params`` if given
+        (the elements of the weights the call takes as its own)."""
         ins = [self.node(v) for v in inputs]
         got = op.infer([v.shape for v in ins], self.ctx)
         if got.shape != out.shape:
             raise Unsupported(f"netarith's {op.kind} gives {got.shape}, PyTorch {out.shape}")
+        if params is not None and got.params != params:
+            raise Unsupported(f"netarith's {op.kind} counts {got.params} parameters, the call takes {params}")
         made = self.add(name, op, ins, origin)
         return replace(out, node=made)
 
@@ -244,6 +246,9 @@ class Converter:
             if op is None or len(outs) != 1 or (op.kind in CHANNELS_FIRST and not x.plain):
                 raise Unsupported(f"{type(e.module).__name__} on {x.full}")
             return self.emit(e.name, op, [x], out, where)
+        except ShapeError as exc:
+            # The meta device does not check everything PyTorch checks when it computes.
+            raise ShapeError(f"{e.name}: {exc} [input {x.shape}]") from None
         except (Unsupported, NetarithError) as exc:
             self.notes.append(f"{e.name}: {exc}")
             op = REGISTRY["opaque"](op=_word(type(e.module).__name__), shape=out.shape, params=params)
@@ -293,3 +298,7 @@ def _opaque_call(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]
     raise Unsupported(f"netarith has no rule for {readable(e.func)}")
 
 
+def numel(*vals: Any) -> int:
+    """Elements of the learned tensors among ``vals`` (what a layer taking them counts)."""
+    return sum(v.shape.numel for v in vals if isinstance(v, Val) and v.source is not None
+               and v.source.role == "learned")

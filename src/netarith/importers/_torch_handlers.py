@@ -18,7 +18,7 @@ import torch
 
 from ..ops import REGISTRY
 from ..shape import Shape
-from ._torch_convert import Converter, Handler, Unsupported, Val
+from ._torch_convert import Converter, Handler, Unsupported, Val, numel
 from ._torch_trace import Call
 
 __all__ = ["HANDLERS"]
@@ -151,7 +151,7 @@ def conv(transposed: bool) -> Handler:
                                    output_padding=_sizes(a["output_padding"]), **common)
         else:
             op = REGISTRY["conv"](out=w.shape.dims[0], **common)
-        made = cv.emit(_owner(e.name, w), op, [x], outs[0], _fn(api))
+        made = cv.emit(_owner(e.name, w), op, [x], outs[0], _fn(api), numel(w, b))
         cv.take(w, b)
         return [made]
     return handle
@@ -174,7 +174,7 @@ def linear(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     own_bias = b is not None and cv.fresh(b)
     op = REGISTRY["linear"](out=w.shape.dims[0], bias=own_bias)
     name = _owner(e.name, w)
-    made = cv.emit(name, op, [x], outs[0], _fn(api))
+    made = cv.emit(name, op, [x], outs[0], _fn(api), numel(w, b if own_bias else None))
     cv.take(w, b if own_bias else None)
     if b is not None and not own_bias:
         # The bias is computed (Swin V2 zeroes part of it): add it as a tensor.
@@ -191,7 +191,7 @@ def batch_norm(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     if not x.plain or (affine and not (cv.fresh(w) and cv.fresh(b))):
         raise Unsupported("batch norm with weights that are not its own parameters")
     op = REGISTRY["bn"](affine=affine, stats=stats, eps=float(a["eps"]))
-    made = cv.emit(_owner(e.name, w) if affine else e.name, op, [x], outs[0], _fn(api))
+    made = cv.emit(_owner(e.name, w) if affine else e.name, op, [x], outs[0], _fn(api), numel(w, b))
     cv.take(w, b, a["running_mean"], a["running_var"])
     return [made]
 
@@ -205,7 +205,7 @@ def layer_norm(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     if x.batch is not None and any(x.axis(len(x.full) - 1 - i) is None for i in range(dims)):
         raise Unsupported("layer norm over the batch axis")
     op = REGISTRY["ln"](dims=dims, affine=w is not None, bias=b is not None or w is None, eps=float(a["eps"]))
-    made = cv.emit(_owner(e.name, w) if w is not None else e.name, op, [x], outs[0], _fn(api))
+    made = cv.emit(_owner(e.name, w) if w is not None else e.name, op, [x], outs[0], _fn(api), numel(w, b))
     cv.take(w, b)
     return [made]
 
@@ -216,7 +216,7 @@ def group_norm(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     if not x.plain or (w is not None) != (b is not None) or any(v is not None and not cv.fresh(v) for v in (w, b)):
         raise Unsupported("group norm with weights that are not its own parameters")
     op = REGISTRY["gn"](groups=int(a["num_groups"]), affine=w is not None, eps=float(a["eps"]))
-    made = cv.emit(_owner(e.name, w) if w is not None else e.name, op, [x], outs[0], _fn(api))
+    made = cv.emit(_owner(e.name, w) if w is not None else e.name, op, [x], outs[0], _fn(api), numel(w, b))
     cv.take(w, b)
     return [made]
 
@@ -347,13 +347,13 @@ def multi_head(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
         shape = Shape((*x.shape.dims[:-1], width))
         want = replace(x, node="", shape=shape, source=None)
         op = REGISTRY["linear"](out=width, bias=b is not None)
-        projected.append(cv.emit(f"{base}.{part}", op, [x], want, _fn(api)))
+        projected.append(cv.emit(f"{base}.{part}", op, [x], want, _fn(api), (numel(w) + numel(b)) // 3))
     cv.take(w, b)
     attended = replace(projected[0], node="")
     attended = cv.emit(f"{base}.attention", REGISTRY["attention"](heads=heads), projected, attended, _fn(api))
     out = cv.emit(_owner(f"{base}.out_proj", ow) if ow.source and ow.source.path.endswith(".weight") else
                   f"{base}.out_proj", REGISTRY["linear"](out=ow.shape.dims[0], bias=ob is not None),
-                  [attended], outs[0], _fn(api))
+                  [attended], outs[0], _fn(api), numel(ow, ob))
     cv.take(ow, ob)
     return [out, *[replace(o, node=out.node) for o in outs[1:]]] if len(outs) > 1 else [out]
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from torch import nn
 
+from ..errors import NetarithError, SourceError
 from ..graph import Graph
 from ..ops import REGISTRY
 from ..shape import Shape
@@ -41,7 +42,15 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape, name: str) -> tuple
     def trace(batch: int, training: bool) -> Trace:
         module.train(training)
         x = torch.empty(batch, *shape.dims, device="meta")
-        return record(module, x, _capture, reserved)
+        try:
+            return record(module, x, _capture, reserved)
+        except NetarithError:
+            raise
+        except Exception as exc:
+            raise SourceError(
+                f"running {name} on a {shape} input (batch {batch}, meta device) failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
 
     try:
         t2, t3 = trace(2, False), trace(3, False)

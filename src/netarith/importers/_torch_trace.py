@@ -86,7 +86,11 @@ def readable(func: Any) -> str:
     name = name.strip("_")  # add_ (in place), __add__
     if name[:1] in ("i", "r") and name[1:] in ("add", "mul", "sub", "truediv", "matmul", "and", "or"):
         name = name[1:]  # __iadd__, __radd__
-    return {"truediv": "div", "fn": "pool"}.get(name, name or "call")
+    return _SHORT.get(name, name or "call")
+
+
+_SHORT = {"truediv": "div", "scaled_dot_product_attention": "attention",
+          "multi_head_attention_forward": "attention"}
 
 
 def _tensors(value: Any) -> Iterator[torch.Tensor]:
