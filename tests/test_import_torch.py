@@ -181,11 +181,11 @@ def test_cli_reads_a_factory(torch: ModuleType, capsys: pytest.CaptureFixture[st
 def test_errors_are_netarith_errors(torch: ModuleType) -> None:
     from torch import nn
 
-    with pytest.raises(SourceError, match="running Sequential on a 3x3x3 input .* Kernel size can't be greater"):
+    with pytest.raises(SourceError, match=r"running Sequential on a 3x3x3 input .* Kernel size can't be greater"):
         netarith.from_torch(nn.Sequential(nn.Conv2d(3, 4, 5)), "3x3x3")
-    with pytest.raises(SourceError, match="running transformer on a 3x8x8 input .* failed"):
+    with pytest.raises(SourceError, match=r"running transformer on a 3x8x8 input .* failed"):
         netarith.from_torch(TM.transformer, "3x8x8")
-    with pytest.raises(SourceError, match="nn.Module or a function"):
+    with pytest.raises(SourceError, match=r"nn\.Module or a function"):
         netarith.from_torch(42, "3x8x8")
 
 

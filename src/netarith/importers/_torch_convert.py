@@ -21,8 +21,7 @@ from typing import Any
 from ..conventions import get_convention
 from ..errors import NetarithError, ShapeError, SourceError
 from ..graph import Node
-from ..ops import REGISTRY
-from ..ops.base import Context, Op
+from ..ops.base import Context, Op, make
 from ..shape import Shape
 from ._torch_modules import CHANNELS_FIRST, module_op, origin
 from ._torch_trace import Call, Event, Module, Ref, Source, Trace, readable
@@ -85,7 +84,7 @@ def per_sample(s2: tuple[int, ...], s3: tuple[int, ...]) -> tuple[Shape, int | N
     if len(diff) > 1 or s2[j] % 2 or s3[j] % 3 or s2[j] // 2 != s3[j] // 3:
         raise SourceError(f"a tensor's shape {s2} (batch 2) vs {s3} (batch 3) is not a multiple of the batch")
     q = s2[j] // 2
-    dims = s2[:j] + s2[j + 1:] if q == 1 else s2[:j] + (q,) + s2[j + 1:]
+    dims = s2[:j] + s2[j + 1:] if q == 1 else (*s2[:j], q, *s2[j + 1:])
     return _shape(dims), j, q == 1
 
 
@@ -136,7 +135,7 @@ class Converter:
     def convert(self, e: Event, outs: list[Val], i: int) -> list[Val]:
         if isinstance(e, Source):
             if e.role == "input":
-                self.add(e.name, REGISTRY["input"](shape=outs[0].shape), [], None)
+                self.add(e.name, make("input", shape=outs[0].shape), [], None)
                 return [replace(outs[0], node=e.name)]
             return [replace(outs[0], source=e)]
         if isinstance(e, Module):
@@ -188,14 +187,14 @@ class Converter:
             shape = _aligned(v.shape, rank) if rank is not None else v.shape
             role = v.source.role if v.source.path not in self.used else "constant"
             self.used.add(v.source.path or v.source.name)
-            name = self.add(v.source.name, REGISTRY["tensor"](shape=shape, role=role), [], "tensor")
+            name = self.add(v.source.name, make("tensor", shape=shape, role=role), [], "tensor")
             return replace(v, node=name, shape=shape, source=None)
         if rank is None or len(v.shape.dims) == rank:
             return v
         if v.batch is not None:
             raise Unsupported(f"{v.node}: {v.shape} does not broadcast per sample")
         shape = _aligned(v.shape, rank)
-        name = self.add(f"{v.node}@{rank}d", REGISTRY["reshape"](shape=shape.dims), [v], None)
+        name = self.add(f"{v.node}@{rank}d", make("reshape", shape=shape.dims), [v], None)
         return replace(v, node=name, shape=shape)
 
     def fresh(self, v: Any) -> bool:
@@ -230,7 +229,7 @@ class Converter:
         for k, out in enumerate(outs):
             name = e.name if len(outs) == 1 else f"{e.name}[{k}]"
             # Parameters it reads became tensor nodes above, so its own are known: none.
-            op = REGISTRY["opaque"](op=_word(what), shape=out.shape, params=0)
+            op = make("opaque", op=_word(what), shape=out.shape, params=0)
             made.append(replace(out, node=self.add(name, op, ins, f"function:{what}")))
         return made
 
@@ -251,7 +250,7 @@ class Converter:
             raise ShapeError(f"{e.name}: {exc} [input {x.shape}]") from None
         except (Unsupported, NetarithError) as exc:
             self.notes.append(f"{e.name}: {exc}")
-            op = REGISTRY["opaque"](op=_word(type(e.module).__name__), shape=out.shape, params=params)
+            op = make("opaque", op=_word(type(e.module).__name__), shape=out.shape, params=params)
             ins = [self.node(self.val(r)) for r in e.inputs]
             return replace(out, node=self.add(e.name, op, ins, where))
 

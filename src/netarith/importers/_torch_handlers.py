@@ -9,14 +9,14 @@ an opaque node.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
 import torch
 
-from ..ops import REGISTRY
+from ..ops.base import make
 from ..shape import Shape
 from ._torch_convert import Converter, Handler, Unsupported, Val, numel
 from ._torch_trace import Call
@@ -75,7 +75,7 @@ def unary(kind: str, names: str = "input", **fixed: Callable[[Args], Any]) -> Ha
     def handle(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
         a = Args(cv, e, names)
         first = names.split()[0]
-        op = REGISTRY[kind](**{k: get(a) for k, get in fixed.items()})
+        op = make(kind, **{k: get(a) for k, get in fixed.items()})
         return [cv.emit(e.name, op, [a.tensor(first)], outs[0], _fn(api))]
     return handle
 
@@ -86,7 +86,7 @@ def softmax(kind: str) -> Handler:
         x = a.tensor("input")
         if a["dim"] is None:
             raise Unsupported("softmax without a dim")
-        return [cv.emit(e.name, REGISTRY[kind](dim=_dim(x, a["dim"])), [x], outs[0], _fn(api))]
+        return [cv.emit(e.name, make(kind, dim=_dim(x, a["dim"])), [x], outs[0], _fn(api))]
     return handle
 
 
@@ -106,12 +106,12 @@ def elementwise(kind: str | None = None) -> Handler:
     """``x + y`` is ``add``, ``x * y`` is ``mul`` (with a scalar, or any other function:
     ``elementwise op=NAME``)."""
     def handle(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
-        tensors, others = _operands(cv, e)
+        tensors, _others = _operands(cv, e)
         if kind is not None and len(tensors) >= 2 and not e.kwargs.get("alpha"):
-            op = REGISTRY[kind]()
+            op = make(kind)
         else:
             word = api.rpartition(".")[2].strip("_")
-            op = REGISTRY["elementwise"](op=word or "call")
+            op = make("elementwise", op=word or "call")
         return [cv.emit(e.name, op, tensors, outs[0], _fn(api))]
     return handle
 
@@ -121,7 +121,7 @@ def setitem(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     value = cv.arg(e.args[2]) if len(e.args) > 2 else None
     if isinstance(value, Val):
         raise Unsupported("writing a tensor into part of another")
-    return [cv.emit(e.name, REGISTRY["elementwise"](op="setitem"), [_base(target)], outs[0], _fn(api))]
+    return [cv.emit(e.name, make("elementwise", op="setitem"), [_base(target)], outs[0], _fn(api))]
 
 
 def _base(v: Any) -> Val:
@@ -147,10 +147,10 @@ def conv(transposed: bool) -> Handler:
         common = {"kernel": k, "stride": _sizes(a["stride"]), "padding": padding,
                   "dilation": _sizes(a["dilation"]), "groups": int(a["groups"]), "bias": b is not None}
         if transposed:
-            op = REGISTRY["convT"](out=w.shape.dims[1] * int(a["groups"]),
+            op = make("convT", out=w.shape.dims[1] * int(a["groups"]),
                                    output_padding=_sizes(a["output_padding"]), **common)
         else:
-            op = REGISTRY["conv"](out=w.shape.dims[0], **common)
+            op = make("conv", out=w.shape.dims[0], **common)
         made = cv.emit(_owner(e.name, w), op, [x], outs[0], _fn(api), numel(w, b))
         cv.take(w, b)
         return [made]
@@ -172,13 +172,13 @@ def linear(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     if not cv.fresh(w):
         raise Unsupported("a linear layer whose weight is not its own parameter")
     own_bias = b is not None and cv.fresh(b)
-    op = REGISTRY["linear"](out=w.shape.dims[0], bias=own_bias)
+    op = make("linear", out=w.shape.dims[0], bias=own_bias)
     name = _owner(e.name, w)
     made = cv.emit(name, op, [x], outs[0], _fn(api), numel(w, b if own_bias else None))
     cv.take(w, b if own_bias else None)
     if b is not None and not own_bias:
         # The bias is computed (Swin V2 zeroes part of it): add it as a tensor.
-        made = cv.emit(f"{made.node}@bias", REGISTRY["add"](), [made, cv.node(b, len(made.shape.dims))],
+        made = cv.emit(f"{made.node}@bias", make("add"), [made, cv.node(b, len(made.shape.dims))],
                        outs[0], _fn(api))
     return [made]
 
@@ -190,7 +190,7 @@ def batch_norm(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     stats = a["running_mean"] is not None
     if not x.plain or (affine and not (cv.fresh(w) and cv.fresh(b))):
         raise Unsupported("batch norm with weights that are not its own parameters")
-    op = REGISTRY["bn"](affine=affine, stats=stats, eps=float(a["eps"]))
+    op = make("bn", affine=affine, stats=stats, eps=float(a["eps"]))
     made = cv.emit(_owner(e.name, w) if affine else e.name, op, [x], outs[0], _fn(api), numel(w, b))
     cv.take(w, b, a["running_mean"], a["running_var"])
     return [made]
@@ -204,7 +204,7 @@ def layer_norm(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     dims = len(_tuple(a["normalized_shape"]))
     if x.batch is not None and any(x.axis(len(x.full) - 1 - i) is None for i in range(dims)):
         raise Unsupported("layer norm over the batch axis")
-    op = REGISTRY["ln"](dims=dims, affine=w is not None, bias=b is not None or w is None, eps=float(a["eps"]))
+    op = make("ln", dims=dims, affine=w is not None, bias=b is not None or w is None, eps=float(a["eps"]))
     made = cv.emit(_owner(e.name, w) if w is not None else e.name, op, [x], outs[0], _fn(api), numel(w, b))
     cv.take(w, b)
     return [made]
@@ -215,7 +215,7 @@ def group_norm(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     x, w, b = a.tensor("input"), a["weight"], a["bias"]
     if not x.plain or (w is not None) != (b is not None) or any(v is not None and not cv.fresh(v) for v in (w, b)):
         raise Unsupported("group norm with weights that are not its own parameters")
-    op = REGISTRY["gn"](groups=int(a["num_groups"]), affine=w is not None, eps=float(a["eps"]))
+    op = make("gn", groups=int(a["num_groups"]), affine=w is not None, eps=float(a["eps"]))
     made = cv.emit(_owner(e.name, w) if w is not None else e.name, op, [x], outs[0], _fn(api), numel(w, b))
     cv.take(w, b)
     return [made]
@@ -242,7 +242,7 @@ def pool(kind: str) -> Handler:
         else:
             args["count_include_pad"] = bool(a["count_include_pad"])
             args["divisor"] = a["divisor_override"]
-        return [cv.emit(e.name, REGISTRY[kind](**args), [x], outs[0], _fn(api))]
+        return [cv.emit(e.name, make(kind, **args), [x], outs[0], _fn(api))]
     return handle
 
 
@@ -253,7 +253,7 @@ def adaptive(kind: str) -> Handler:
         sizes = size if isinstance(size, (tuple, list)) else (size,)
         if not x.plain or a["return_indices"] or any(s is None for s in sizes):
             raise Unsupported("adaptive pooling with open sizes or indices")
-        return [cv.emit(e.name, REGISTRY[kind](size=_sizes(sizes)), [x], outs[0], _fn(api))]
+        return [cv.emit(e.name, make(kind, size=_sizes(sizes)), [x], outs[0], _fn(api))]
     return handle
 
 
@@ -266,7 +266,7 @@ def interpolate(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     factors = None if scale is None else tuple(
         Fraction(str(float(f))) for f in (scale if isinstance(scale, (tuple, list)) else (scale,)))
     size = None if a["size"] is None else _tuple(a["size"])
-    op = REGISTRY["upsample"](scale=factors, size=size, mode=a["mode"], align_corners=a["align_corners"])
+    op = make("upsample", scale=factors, size=size, mode=a["mode"], align_corners=a["align_corners"])
     return [cv.emit(e.name, op, [x], outs[0], _fn(api))]
 
 
@@ -275,13 +275,13 @@ def pad(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     x = a.tensor("input")
     flat = _tuple(a["pad"])
     if not any(flat):
-        return [cv.emit(e.name, REGISTRY["identity"](), [x], outs[0], _fn(api))]
+        return [cv.emit(e.name, make("identity"), [x], outs[0], _fn(api))]
     pairs = [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)][::-1]
     if not x.plain or len(pairs) > x.shape.rank or min(flat) < 0:
         raise Unsupported("padding that reaches the channels or crops")
     pairs = [(0, 0)] * (x.shape.rank - len(pairs)) + pairs
     mode = {"constant": "zeros"}.get(a["mode"], a["mode"])
-    op = REGISTRY["pad"](padding=tuple(pairs), mode=mode, value=float(a["value"] or 0.0))
+    op = make("pad", padding=tuple(pairs), mode=mode, value=float(a["value"] or 0.0))
     return [cv.emit(e.name, op, [x], outs[0], _fn(api))]
 
 
@@ -291,7 +291,7 @@ def matmul(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     tensors, _ = _operands(cv, e)
     if len(tensors) != 2 or min(len(t.full) for t in (cv.arg(e.args[0]), cv.arg(e.args[1]))) < 2:
         raise Unsupported("matmul of vectors")
-    return [cv.emit(e.name, REGISTRY["matmul"](), tensors, outs[0], _fn(api))]
+    return [cv.emit(e.name, make("matmul"), tensors, outs[0], _fn(api))]
 
 
 def einsum(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
@@ -314,7 +314,7 @@ def einsum(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
         raise Unsupported("einsum whose operands hold the batch on different letters")
     drop = "".join(batch)
     per = ",".join(t.replace(drop, "") if drop else t for t in terms) + "->" + (rhs.replace(drop, "") if drop else rhs)
-    op = REGISTRY["einsum"](equation=per)
+    op = make("einsum", equation=per)
     return [cv.emit(e.name, op, [cv.node(_base(v)) for v in operands], out, _fn(api))]
 
 
@@ -325,7 +325,7 @@ def attention(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     ins = [cv.node(v, rank) for v in qkv]
     if isinstance(a["attn_mask"], Val):
         ins.append(cv.node(a["attn_mask"]))
-    return [cv.emit(e.name, REGISTRY["attention"](), ins, outs[0], _fn(api))]
+    return [cv.emit(e.name, make("attention"), ins, outs[0], _fn(api))]
 
 
 def multi_head(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
@@ -346,13 +346,13 @@ def multi_head(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     for part, x in zip("qkv", (q, k, v)):
         shape = Shape((*x.shape.dims[:-1], width))
         want = replace(x, node="", shape=shape, source=None)
-        op = REGISTRY["linear"](out=width, bias=b is not None)
+        op = make("linear", out=width, bias=b is not None)
         projected.append(cv.emit(f"{base}.{part}", op, [x], want, _fn(api), (numel(w) + numel(b)) // 3))
     cv.take(w, b)
     attended = replace(projected[0], node="")
-    attended = cv.emit(f"{base}.attention", REGISTRY["attention"](heads=heads), projected, attended, _fn(api))
+    attended = cv.emit(f"{base}.attention", make("attention", heads=heads), projected, attended, _fn(api))
     out = cv.emit(_owner(f"{base}.out_proj", ow) if ow.source and ow.source.path.endswith(".weight") else
-                  f"{base}.out_proj", REGISTRY["linear"](out=ow.shape.dims[0], bias=ob is not None),
+                  f"{base}.out_proj", make("linear", out=ow.shape.dims[0], bias=ob is not None),
                   [attended], outs[0], _fn(api), numel(ow, ob))
     cv.take(ow, ob)
     return [out, *[replace(o, node=out.node) for o in outs[1:]]] if len(outs) > 1 else [out]
@@ -363,10 +363,10 @@ def multi_head(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
 def move(cv: Converter, name: str, x: Val, out: Val, api: str) -> Val:
     """A node that only moves data: identity, or a reshape to the per-sample shape."""
     if x.shape == out.shape:
-        return cv.emit(name, REGISTRY["identity"](), [x], out, _fn(api))
+        return cv.emit(name, make("identity"), [x], out, _fn(api))
     if x.shape.numel != out.shape.numel:
         raise Unsupported(f"moving {x.shape} to {out.shape} changes the number of elements per sample")
-    return cv.emit(name, REGISTRY["reshape"](shape=out.shape.dims), [x], out, _fn(api))
+    return cv.emit(name, make("reshape", shape=out.shape.dims), [x], out, _fn(api))
 
 
 def reshape(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
@@ -378,7 +378,7 @@ def flatten(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     x = a.tensor("input")
     start, end = x.nd(int(a["start_dim"])), x.nd(int(a["end_dim"]))
     if start is not None and end is not None and x.batch is not None:
-        return [cv.emit(e.name, REGISTRY["flatten"](start=start, end=end), [x], outs[0], _fn(api))]
+        return [cv.emit(e.name, make("flatten", start=start, end=end), [x], outs[0], _fn(api))]
     return [move(cv, e.name, x, outs[0], api)]
 
 
@@ -392,12 +392,12 @@ def permute(swap: bool) -> Handler:
             order[d0], order[d1] = order[d1], order[d0]
         else:
             dims = e.args[1] if len(e.args) == 2 and isinstance(e.args[1], (list, tuple)) else \
-                e.args[1:] or e.kwargs.get("dims")
+                e.args[1:] or e.kwargs.get("dims") or ()
             order = [int(d) % rank for d in dims]
         per = _sample_order(x, outs[0], order)
         if per is None or per == list(range(len(per))):
             return [move(cv, e.name, x, outs[0], api)]
-        op = REGISTRY["permute"](order=(0, *[p + 1 for p in per]))
+        op = make("permute", order=(0, *[p + 1 for p in per]))
         return [cv.emit(e.name, op, [x], outs[0], _fn(api))]
     return handle
 
@@ -428,7 +428,7 @@ def expand(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     if x.shape.numel == out.shape.numel:
         return [move(cv, e.name, x, out, api)]
     rank = len(out.shape.dims)
-    return [cv.emit(e.name, REGISTRY["expand"](shape=out.shape), [cv.node(x, rank) if x.batch is None else x],
+    return [cv.emit(e.name, make("expand", shape=out.shape), [cv.node(x, rank) if x.batch is None else x],
                     out, _fn(api))]
 
 
@@ -445,10 +445,10 @@ def split(kind: str) -> Handler:
         for k, out in enumerate(outs):
             name = f"{e.name}[{k}]"
             if kind == "unbind":
-                op = REGISTRY["select"](dim=nd, index=k)
+                op = make("select", dim=nd, index=k)
             else:
                 length = out.full[dim % len(x.full)]
-                op = REGISTRY["slice"](dim=nd, start=start, end=start + length)
+                op = make("slice", dim=nd, start=start, end=start + length)
                 start += length
             made.append(cv.emit(name, op, [x], out, _fn(api)))
         return made
@@ -460,7 +460,7 @@ def getitem(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     x = _base(cv.arg(e.args[0]))
     index = e.args[1] if isinstance(e.args[1], tuple) else (e.args[1],)
     index = cv.arg(index)
-    if any(i is None or isinstance(i, bool) or (isinstance(i, (list, tuple))) for i in index):
+    if any(i is None or isinstance(i, (bool, list, tuple)) for i in index):
         raise Unsupported("indexing with None, booleans or lists")
     if index.count(Ellipsis) > 1:
         raise Unsupported("more than one Ellipsis")
@@ -475,7 +475,7 @@ def getitem(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
         if len(steps) != 1 or not isinstance(steps[0][1], Val):
             raise Unsupported("indexing with a tensor and other items")
         d, idx = steps[0]
-        op = REGISTRY["index"](dim=_dim(x, d))
+        op = make("index", dim=_dim(x, d))
         return [cv.emit(e.name, op, [x, cv.node(idx)], outs[0], _fn(api))]
     current, batch = x, x.batch
     for n, (d, item) in enumerate(reversed(steps)):
@@ -483,9 +483,9 @@ def getitem(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
         name = e.name if final else f"{e.name}/{n + 1}"
         nd = _dim(current, d)
         if isinstance(item, slice):
-            op = REGISTRY["slice"](dim=nd, start=item.start or 0, end=item.stop, step=item.step or 1)
+            op = make("slice", dim=nd, start=item.start or 0, end=item.stop, step=item.step or 1)
         else:
-            op = REGISTRY["select"](dim=nd, index=int(item))
+            op = make("select", dim=nd, index=int(item))
         if final:
             current = cv.emit(name, op, [current], outs[0], _fn(api))
         else:
@@ -503,7 +503,7 @@ def getitem(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
 def _full_after(full: tuple[int, ...], d: int, item: Any) -> tuple[int, ...]:
     if isinstance(item, slice):
         size = len(range(*item.indices(full[d])))
-        return full[:d] + (size,) + full[d + 1:]
+        return (*full[:d], size, *full[d + 1:])
     return full[:d] + full[d + 1:]
 
 
@@ -517,7 +517,7 @@ def concat(stack: bool) -> Handler:
         dim = _dim(ref, int(a["dim"]))
         if stack:
             raise Unsupported("torch.stack")
-        return [cv.emit(e.name, REGISTRY["concat"](dim=dim), ins, outs[0], _fn(api))]
+        return [cv.emit(e.name, make("concat", dim=dim), ins, outs[0], _fn(api))]
     return handle
 
 
@@ -528,7 +528,7 @@ def reduce(op_name: str) -> Handler:
         if dims is None or len(outs) != 1:
             raise Unsupported(f"{op_name} over every axis (the batch included) or with indices")
         nds = tuple(_dim(x, d) for d in _tuple(dims))
-        op = REGISTRY["reduce"](dims=nds, op=op_name, keep=bool(a["keepdim"]))
+        op = make("reduce", dims=nds, op=op_name, keep=bool(a["keepdim"]))
         return [cv.emit(e.name, op, [x], outs[0], _fn(api))]
     return handle
 
@@ -536,7 +536,7 @@ def reduce(op_name: str) -> Handler:
 def constant(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     """A tensor made in ``forward`` (``torch.zeros``, ``x.new_zeros``): a constant."""
     out = outs[0]
-    return [replace(out, node=cv.add(e.name, REGISTRY["tensor"](shape=out.shape), [], _fn(api)))]
+    return [replace(out, node=cv.add(e.name, make("tensor", shape=out.shape), [], _fn(api)))]
 
 
 def _table() -> dict[Any, tuple[str, Handler]]:
@@ -606,7 +606,8 @@ def _table() -> dict[Any, tuple[str, Handler]]:
     put(split("split"), (T.split, "Tensor.split"), (torch.split, "torch.split"))
     put(split("unbind"), (T.unbind, "Tensor.unbind"), (torch.unbind, "torch.unbind"))
     put(getitem, (T.__getitem__, "Tensor.__getitem__"))
-    put(concat(False), (torch.cat, "torch.cat"), (torch.concat, "torch.concat"), (torch.concatenate, "torch.concatenate"))
+    put(concat(False), (torch.cat, "torch.cat"), (torch.concat, "torch.concat"),
+        (torch.concatenate, "torch.concatenate"))
     put(concat(True), (torch.stack, "torch.stack"))
     for word in ("mean", "sum", "amax", "amin", "std", "var", "logsumexp"):
         put(reduce(word), *[(f, _api(f)) for f in (getattr(torch, word), getattr(T, word))])

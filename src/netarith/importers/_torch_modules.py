@@ -16,8 +16,7 @@ from typing import Any
 from torch import nn
 
 from ..errors import NetarithError
-from ..ops import REGISTRY
-from ..ops.base import Context, Op
+from ..ops.base import Context, Op, make
 from ..shape import Shape
 
 __all__ = ["DimMap", "base_class", "counts_alike", "module_op", "origin"]
@@ -38,7 +37,7 @@ def _sizes(value: Any) -> tuple[int, ...]:
 
 def _conv(m: Any, x: Shape, dims: DimMap) -> Op:
     padding = m.padding if isinstance(m.padding, str) else _pairs(m.padding, len(m.kernel_size))
-    return REGISTRY["conv"](out=m.out_channels, kernel=_sizes(m.kernel_size), stride=_sizes(m.stride),
+    return make("conv", out=m.out_channels, kernel=_sizes(m.kernel_size), stride=_sizes(m.stride),
                             padding=padding, dilation=_sizes(m.dilation), groups=m.groups,
                             bias=m.bias is not None, padding_mode=m.padding_mode)
 
@@ -46,7 +45,7 @@ def _conv(m: Any, x: Shape, dims: DimMap) -> Op:
 def _conv_t(m: Any, x: Shape, dims: DimMap) -> Op | None:
     if m.padding_mode != "zeros":
         return None
-    return REGISTRY["convT"](out=m.out_channels, kernel=_sizes(m.kernel_size), stride=_sizes(m.stride),
+    return make("convT", out=m.out_channels, kernel=_sizes(m.kernel_size), stride=_sizes(m.stride),
                              padding=_pairs(m.padding, len(m.kernel_size)),
                              output_padding=_sizes(m.output_padding), dilation=_sizes(m.dilation),
                              groups=m.groups, bias=m.bias is not None)
@@ -54,12 +53,12 @@ def _conv_t(m: Any, x: Shape, dims: DimMap) -> Op | None:
 
 def _bn(m: Any, x: Shape, dims: DimMap) -> Op:
     momentum = 0.1 if m.momentum is None else float(m.momentum)
-    return REGISTRY["bn"](affine=m.affine, stats=m.track_running_stats, eps=float(m.eps), momentum=momentum)
+    return make("bn", affine=m.affine, stats=m.track_running_stats, eps=float(m.eps), momentum=momentum)
 
 
 def _ln(m: Any, x: Shape, dims: DimMap) -> Op:
     affine = bool(m.elementwise_affine)
-    return REGISTRY["ln"](dims=len(m.normalized_shape), affine=affine,
+    return make("ln", dims=len(m.normalized_shape), affine=affine,
                           bias=getattr(m, "bias", None) is not None if affine else True, eps=float(m.eps))
 
 
@@ -76,7 +75,7 @@ def _pool(kind: str) -> Callable[[Any, Shape, DimMap], Op | None]:
         else:
             args["count_include_pad"] = m.count_include_pad
             args["divisor"] = getattr(m, "divisor_override", None)
-        return REGISTRY[kind](**args)
+        return make(kind, **args)
     return build
 
 
@@ -85,7 +84,7 @@ def _adaptive(kind: str) -> Callable[[Any, Shape, DimMap], Op | None]:
         size = m.output_size if isinstance(m.output_size, (tuple, list)) else (m.output_size,)
         if getattr(m, "return_indices", False) or any(s is None for s in size):
             return None
-        return REGISTRY[kind](size=_sizes(size))
+        return make(kind, size=_sizes(size))
     return build
 
 
@@ -97,7 +96,7 @@ def _upsample(m: Any, x: Shape, dims: DimMap) -> Op | None:
         factors = m.scale_factor if isinstance(m.scale_factor, (tuple, list)) else (m.scale_factor,)
         scale = tuple(Fraction(str(float(f))) for f in factors)
     size = None if m.size is None else _sizes(m.size)
-    return REGISTRY["upsample"](scale=scale, size=size, mode=m.mode, align_corners=m.align_corners)
+    return make("upsample", scale=scale, size=size, mode=m.mode, align_corners=m.align_corners)
 
 
 def _pad(mode: str) -> Callable[[Any, Shape, DimMap], Op | None]:
@@ -107,7 +106,7 @@ def _pad(mode: str) -> Callable[[Any, Shape, DimMap], Op | None]:
         if len(pairs) > x.rank or any(v < 0 for v in flat):
             return None
         pairs = [(0, 0)] * (x.rank - len(pairs)) + pairs
-        return REGISTRY["pad"](padding=tuple(pairs), mode=mode, value=float(getattr(m, "value", 0.0)))
+        return make("pad", padding=tuple(pairs), mode=mode, value=float(getattr(m, "value", 0.0)))
     return build
 
 
@@ -116,7 +115,7 @@ def _dim_op(kind: str) -> Callable[[Any, Shape, DimMap], Op | None]:
         if m.dim is None:
             return None
         dim = dims(m.dim)
-        return None if dim is None else REGISTRY[kind](dim=dim)
+        return None if dim is None else make(kind, dim=dim)
     return build
 
 
@@ -124,12 +123,12 @@ def _flatten(m: Any, x: Shape, dims: DimMap) -> Op | None:
     start, end = dims(m.start_dim), dims(m.end_dim)
     if start is None or end is None:
         return None
-    return REGISTRY["flatten"](start=start, end=end)
+    return make("flatten", start=start, end=end)
 
 
 def _simple(kind: str, **fixed: Callable[[Any], Any]) -> Callable[[Any, Shape, DimMap], Op]:
     def build(m: Any, x: Shape, dims: DimMap) -> Op:
-        return REGISTRY[kind](**{name: get(m) for name, get in fixed.items()})
+        return make(kind, **{name: get(m) for name, get in fixed.items()})
     return build
 
 
@@ -184,7 +183,7 @@ def base_class(module: nn.Module) -> type | None:
     """The listed class whose ``forward`` this module runs, if any."""
     for cls in type(module).__mro__:
         if cls in _BUILDERS:
-            return cls if type(module).forward is cls.forward else None
+            return cls if type(module).forward is getattr(cls, "forward", None) else None
     return None
 
 

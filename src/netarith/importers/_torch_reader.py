@@ -10,7 +10,7 @@ from torch import nn
 
 from ..errors import NetarithError, SourceError
 from ..graph import Graph
-from ..ops import REGISTRY
+from ..ops.base import make
 from ..shape import Shape
 from ._torch_convert import Converter
 from ._torch_handlers import HANDLERS
@@ -35,7 +35,9 @@ def _capture(module: nn.Module, x: Any) -> bool:
     return op is not None and counts_alike(module, op, shape)
 
 
-def read(torch: ModuleType, module: nn.Module, shape: Shape, name: str) -> tuple[Graph, dict[str, str], tuple[str, ...]]:
+def read(torch: ModuleType, module: nn.Module, shape: Shape,
+         name: str) -> tuple[Graph, dict[str, str], tuple[str, ...]]:
+    """The graph, each leaf module call's output node, and notes on calls made opaque."""
     reserved = {path for path, _ in module.named_modules() if path}
     was_training = module.training
 
@@ -72,7 +74,7 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape, name: str) -> tuple
             missing -= _used(u2, paths, cv)
         params = dict(module.named_parameters())
         for path in sorted(missing):
-            cv.add(path, REGISTRY["tensor"](shape=Shape(tuple(params[path].shape) or (1,)), role="learned"),
+            cv.add(path, make("tensor", shape=Shape(tuple(params[path].shape) or (1,)), role="learned"),
                    [], "tensor")
             cv.notes.append(f"{path}: a parameter the forward pass never reads")
     finally:

@@ -198,7 +198,7 @@ def _mode_class() -> type:
 
     constructors = _device_constructors()
 
-    class MetaInit(TorchFunctionMode):  # type: ignore[misc]
+    class MetaInit(TorchFunctionMode):
         """Tensors made while a module initialises itself go to the meta device."""
 
         def __init__(self, big_enough: Callable[[int], bool]) -> None:
@@ -216,6 +216,6 @@ def _mode_class() -> type:
     return MetaInit
 
 
-def _MetaInit(big_enough: Callable[[int], bool]) -> Any:  # noqa: N802 - used as a context manager
+def _MetaInit(big_enough: Callable[[int], bool]) -> Any:
     return _mode_class()(big_enough)
 

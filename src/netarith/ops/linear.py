@@ -16,9 +16,9 @@ matrix products).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import ShapeError, SpecError
@@ -212,11 +212,14 @@ class Einsum(Op):
         sizes: dict[str, int] = {}
         for letters, x in zip(operands, ins):
             if len(letters) != len(x.dims):
-                raise ShapeError(f"einsum {self.equation}: '{letters}' names {len(letters)} axes, {x} has {len(x.dims)}")
+                raise ShapeError(
+                    f"einsum {self.equation}: '{letters}' names {len(letters)} axes, {x} has {len(x.dims)}"
+                )
             for letter, size in zip(letters, x.dims):
                 if sizes.setdefault(letter, size) != size:
                     raise ShapeError(
-                        f"einsum {self.equation}: index '{letter}' is {sizes[letter]} in one tensor and {size} in another"
+                        f"einsum {self.equation}: index '{letter}' is {sizes[letter]} in one tensor "
+                        f"and {size} in another"
                     )
         return sizes
 
