@@ -19,7 +19,8 @@ The rules, read from each release's source (facts, not code, carried over):
   norm ``numel * (2 if affine else 1)`` in eval; group, layer and instance norm
   ``numel * (5 if affine else 4)``; nearest 2d upsampling 1, bilinear 2d 4 per output;
   ``adaptive_avg_pool2d`` 1 per input; everything else (ReLU, max pooling, adds,
-  attention) nothing.
+  attention) nothing. A convolution with ``padding='same'`` or ``'valid'`` traces as
+  ``aten::_convolution_mode``, which it does not count at all.
 * ptflops 0.7.5, default backend ("pytorch"): module hooks by exact class (conv and
   linear with bias, ReLU/PReLU/ELU/ReLU6/LeakyReLU/GELU per output, pooling per
   input, batch/instance/group norm ``numel * (2 if affine)``, layer norm ``numel``,
@@ -27,7 +28,8 @@ The rules, read from each release's source (facts, not code, carried over):
   pooling and ``F.softmax`` per input, ``F.interpolate`` per output, ``torch.matmul``,
   ``torch.add``/``Tensor.add``, ``torch.mul``/``Tensor.mul``; not ``x + y``).
   ``nn.ReLU``, pooling modules, ``nn.GELU`` and ``nn.Upsample`` call patched functions
-  inside, so ptflops counts them twice. ``ptflops-aten`` is its other backend: conv,
+  inside, so ptflops counts them twice; ``nn.LocalResponseNorm`` is counted only through
+  the patched functions it calls; ``nn.MultiheadAttention`` has its own formula. ``ptflops-aten`` is its other backend: conv,
   mm, bmm and addmm at the aten level, bias included.
 * thop 0.1.1, ``profile``: module hooks by exact class: conv ``numel(out) * Cin/g * k``
   without bias (output side for transposed), linear without bias, batch/layer/instance
@@ -50,7 +52,7 @@ from .errors import NetarithError, SpecError, did_you_mean
 from .ops.base import Context
 from .shape import Shape
 
-__all__ = ["ITEMS", "TOOLS", "Count", "count", "reconcile"]
+__all__ = ["ITEMS", "TOOLS", "Count", "count", "describe", "reconcile", "render"]
 
 #: tool -> (release, what it calls its total)
 TOOLS: dict[str, tuple[str, str]] = {
@@ -105,6 +107,7 @@ class _Layer:
     form: str  # "module", "function", "tensor", "input"
     name: str  # the module class or the function (``Conv2d``, ``F.relu``)
     ins: tuple[Shape, ...]
+    source_kind: str = ""  # the kind of its first input
 
     @property
     def kind(self) -> str:
@@ -160,13 +163,14 @@ def _form(result: LayerResult, report: Report, ins: tuple[Shape, ...]) -> tuple[
 
 def _layers(report: Report) -> list[_Layer]:
     shapes = {r.name: r.shape for r in report}
+    kinds = {r.name: r.kind for r in report}
     layers = []
     for r in report:
         if r.node.train_only:
             continue  # eval mode: the tools do not run it
         ins = tuple(shapes[n] for n in r.inputs)
         form, name = _form(r, report, ins)
-        layers.append(_Layer(r, form, name, ins))
+        layers.append(_Layer(r, form, name, ins, kinds[r.inputs[0]] if r.inputs else ""))
     return layers
 
 
@@ -221,6 +225,8 @@ def _fvcore(layer: _Layer) -> dict[str, Fraction]:
     kind, n = layer.kind, layer.out
     if kind == "attention":
         return _unseen(layer)
+    if kind == "conv" and isinstance(layer.arg("padding"), str):
+        return _unseen(layer)  # padding='same'/'valid' traces as aten::_convolution_mode, which it skips
     if kind == "bn":
         if not layer.arg("stats", True):  # no running statistics: normalised with batch statistics
             return {NORM: Fraction(n * (5 if layer.arg("affine") else 4))}
@@ -255,8 +261,35 @@ def _interpolated(layer: _Layer) -> Fraction:
     return Fraction(x.numel) * math.prod(Fraction(float(f)) for f in factors)
 
 
+def _lrn(layer: _Layer) -> Fraction:
+    """``F.local_response_norm`` calls patched functions: x*x, an average pool over the
+    channels padded by size - 1, then a multiply and an add by scalars."""
+    x = layer.ins[0]
+    padded = (x.channels + layer.arg("size") - 1) * math.prod(x.spatial)
+    return Fraction(3 * x.numel + padded)
+
+
+def _multi_head(layer: _Layer) -> dict[str, Fraction]:
+    """ptflops' own formula for ``nn.MultiheadAttention`` (read from the importer's nodes):
+    the projections with their biases (the output one always), the scaling of the queries
+    and the softmax on top of netarith's products."""
+    if layer.kind == "attention":
+        q, k = layer.ins[0], layer.ins[1]
+        length, width, keys = q.dims[-2], q.dims[-1], k.dims[-2]
+        entries = math.prod(q.dims[:-2])
+        return {ATTENTION: Fraction(entries * (length * width + (layer.arg("heads") or 1) * length * keys))}
+    if layer.kind == "linear":
+        out_proj = layer.result.inputs and layer.source_kind == "attention"
+        return {BIAS: Fraction(layer.out if out_proj or layer.arg("bias") else 0)}
+    return {}
+
+
 def _ptflops(layer: _Layer) -> dict[str, Fraction]:
-    kind, name, r = layer.kind, layer.name, layer.result
+    _kind, name, _r = layer.kind, layer.name, layer.result
+    if name == "F.multi_head_attention_forward":
+        return _multi_head(layer)
+    if name in ("LocalResponseNorm", "F.local_response_norm"):
+        return {NORM: _lrn(layer)}
     if layer.form == "module":
         if re.fullmatch(r"Conv(Transpose)?[123]d", name):
             return {BIAS: Fraction(_bias(layer))}
@@ -309,7 +342,7 @@ _THOP_UPSAMPLE = {"nearest": 1, "linear": 5, "bilinear": 11, "bicubic": 259}
 
 
 def _thop(layer: _Layer) -> dict[str, Fraction]:
-    kind, name, r = layer.kind, layer.name, layer.result
+    _kind, name, r = layer.kind, layer.name, layer.result
     if layer.form != "module":
         return _unseen(layer)
     if re.fullmatch(r"Conv[123]d|Linear", name):
@@ -380,3 +413,41 @@ def count(report: Report, tool: str) -> Count:
 def reconcile(report: Report) -> list[Count]:
     """Every tool's total, each as netarith's MACs plus line items."""
     return [count(report, tool) for tool in _RULES]
+
+
+def _signed(value: int) -> str:
+    return f"{value:+,}" if value else "0"
+
+
+def describe(c: Count) -> str:
+    """``thop 0.1.1 (profile() MACs): 4,133,742,592 = MACs 4,089,184,256 + normalisation ...``"""
+    parts = [f"MACs {c.macs:,}"] + [
+        f"{'+' if v > 0 else '-'} {label} {abs(v):,}" for label, v in c.items.items() if v
+    ]
+    return f"{c.tool} {c.release} ({TOOLS[c.tool][1]}): {c.total:,} = " + " ".join(parts)
+
+
+def render(report: Report, counts: list[Count]) -> str:
+    """The reconcile table: each tool's total, then the line items that separate them."""
+    head = [("tool", "release", "what it prints", "total", "vs netarith"),
+            ("netarith", "", "MACs of conv, linear, matmul", f"{report.totals.macs:,}", "")]
+    head += [(c.tool, c.release, TOOLS[c.tool][1], f"{c.total:,}", _signed(c.total - c.macs)) for c in counts]
+    used = [label for label in ITEMS if any(c.items.get(label) for c in counts)]
+    items = [("line item", *[c.tool for c in counts])]
+    items += [(label, *[_signed(c.items.get(label, 0)) for c in counts]) for label in used]
+    inputs = ", ".join(str(s) for s in report.inputs)
+    out = [f"{report.model}: input {inputs}, batch 1, eval mode", ""]
+    out += _grid(head, right={3, 4})
+    out += ["", "What each tool adds to netarith's MACs (+) or leaves out (-):", ""]
+    out += _grid(items, right=set(range(1, len(counts) + 1)))
+    return "\n".join(out) + "\n"
+
+
+def _grid(rows: list[tuple[str, ...]], right: set[int]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return [line(rows[0]), line(tuple("-" * w for w in widths)), *[line(r) for r in rows[1:]]]

@@ -18,7 +18,7 @@ from ..errors import NetarithError
 __all__ = ["COMMANDS", "main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("analyze", "show", "export", "zoo")
+COMMANDS = ("analyze", "show", "export", "zoo", "reconcile")
 
 
 def build_parser() -> argparse.ArgumentParser:

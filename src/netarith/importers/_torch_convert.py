@@ -143,6 +143,8 @@ class Converter:
         assert isinstance(e, Call)
         args = [self.val(r) for r in _refs(e.args, e.kwargs)]
         name, handler = self.handlers.get(e.func, (readable(e.func), _opaque_call))
+        if e.operator:
+            name = _OPERATORS.get(e.operator, name)
         try:
             return handler(self, e, outs, name)
         except (Unsupported, NetarithError, TypeError, ValueError, IndexError) as exc:
@@ -281,6 +283,12 @@ def _refs(args: Any, kwargs: Any) -> list[Ref]:
     walk(args)
     walk(kwargs)
     return found
+
+
+#: how an operator shows as a PyTorch API (ptflops counts ``x.add(y)`` but not ``x + y``)
+_OPERATORS = {"+": "Tensor.__add__", "+=": "Tensor.__iadd__", "*": "Tensor.__mul__", "*=": "Tensor.__imul__",
+              "-": "Tensor.__sub__", "-=": "Tensor.__isub__", "/": "Tensor.__truediv__",
+              "/=": "Tensor.__itruediv__", "@": "Tensor.__matmul__", "**": "Tensor.__pow__"}
 
 
 def _valid(name: str) -> str:

@@ -621,9 +621,8 @@ def _table() -> dict[Any, tuple[str, Handler]]:
 def _api(func: Any) -> str:
     """``F.relu``, ``torch.add``, ``Tensor.__add__``: how the model called it."""
     name = getattr(func, "__name__", "call")
-    module = getattr(func, "__module__", "") or ""
     qual = getattr(func, "__qualname__", name)
-    if module == "torch.nn.functional" or module.startswith("torch.nn.functional"):
+    if getattr(F, name, None) is func:
         return f"F.{name}"
     if qual.startswith(("TensorBase.", "Tensor.")) or getattr(func, "__objclass__", None) in (T, torch._C.TensorBase):
         return f"Tensor.{name}"

@@ -14,6 +14,8 @@ Only this module, the converter and the importer import torch.
 
 from __future__ import annotations
 
+import dis
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +67,7 @@ class Call(Event):
     func: Any = None
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
+    operator: str | None = None  # "+", "@", "+=" when written as an operator, not a method call
 
 
 @dataclass(slots=True)
@@ -91,6 +94,30 @@ def readable(func: Any) -> str:
 
 _SHORT = {"truediv": "div", "scaled_dot_product_attention": "attention",
           "multi_head_attention_forward": "attention"}
+
+
+_T = torch.Tensor
+_ARITHMETIC = {_T.add, _T.add_, _T.sub, _T.sub_, _T.mul, _T.mul_, _T.div, _T.div_, _T.matmul, _T.pow,
+               _T.__rsub__, _T.__rtruediv__, _T.__truediv__, _T.__itruediv__, _T.__matmul__, _T.__rmatmul__,
+               _T.__and__, _T.__or__, _T.__pow__, _T.__rpow__, _T.__neg__, _T.__eq__, _T.__ne__,
+               _T.__lt__, _T.__le__, _T.__gt__, _T.__ge__, _T.__mod__, _T.__floordiv__}
+#: Python 3.10 has one opcode per operator; 3.11 has BINARY_OP with the operator as its argument
+_OPCODES = {"BINARY_ADD": "+", "INPLACE_ADD": "+=", "BINARY_MULTIPLY": "*", "INPLACE_MULTIPLY": "*=",
+            "BINARY_SUBTRACT": "-", "INPLACE_SUBTRACT": "-=", "BINARY_TRUE_DIVIDE": "/",
+            "INPLACE_TRUE_DIVIDE": "/=", "BINARY_MATRIX_MULTIPLY": "@", "INPLACE_MATRIX_MULTIPLY": "@=",
+            "BINARY_POWER": "**", "UNARY_NEGATIVE": "-", "COMPARE_OP": "compare"}
+
+
+def _operator(frame: Any) -> str | None:
+    """The operator the instruction being run in ``frame`` applies, if it is one."""
+    code, i = frame.f_code.co_code, frame.f_lasti
+    if not 0 <= i < len(code):
+        return None
+    name = dis.opname[code[i]]
+    if name == "BINARY_OP":
+        ops = getattr(dis, "_nb_ops", None)
+        return str(ops[code[i + 1]][1]) if ops and code[i + 1] < len(ops) else "op"
+    return _OPCODES.get(name)
 
 
 def _tensors(value: Any) -> Iterator[torch.Tensor]:
@@ -262,6 +289,8 @@ class Recorder(TorchFunctionMode):
         kwargs = kwargs or {}
         if self.busy or self.capturing:
             return func(*args, **kwargs)
+        # C methods call the mode straight from the model's frame: was it `x + y` or `x.add(y)`?
+        operator = _operator(sys._getframe(1)) if func in _ARITHMETIC else None
         result = func(*args, **kwargs)
         outs = list(_tensors(result))
         if func is torch.Tensor.__setitem__:
@@ -270,19 +299,20 @@ class Recorder(TorchFunctionMode):
             return result
         self.busy = True
         try:
-            self._record(func, args, kwargs, outs)
+            self._record(func, args, kwargs, outs, operator)
         finally:
             self.busy = False
         return result
 
-    def _record(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], outs: list[torch.Tensor]) -> None:
+    def _record(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], outs: list[torch.Tensor],
+                operator: str | None = None) -> None:
         swapped_args = self.swap(args)
         swapped_kwargs = self.swap(kwargs)
         scope = self.scope()
         op = readable(func)
         name = self.unique(f"{scope}.{op}" if scope else op)
         self.events.append(Call(name, tuple(self.stack), [tuple(t.shape) for t in outs], func,
-                                tuple(swapped_args), dict(swapped_kwargs)))
+                                tuple(swapped_args), dict(swapped_kwargs), operator))
         for i, t in enumerate(outs):
             self.produced(t, Ref(len(self.events) - 1, i))
 
