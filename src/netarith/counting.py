@@ -29,8 +29,9 @@ The rules, read from each release's source (facts, not code, carried over):
   ``torch.add``/``Tensor.add``, ``torch.mul``/``Tensor.mul``; not ``x + y``).
   ``nn.ReLU``, pooling modules, ``nn.GELU`` and ``nn.Upsample`` call patched functions
   inside, so ptflops counts them twice; ``nn.LocalResponseNorm`` is counted only through
-  the patched functions it calls; ``nn.MultiheadAttention`` has its own formula. ``ptflops-aten`` is its other backend: conv,
-  mm, bmm and addmm at the aten level, bias included.
+  the patched functions it calls; ``nn.MultiheadAttention`` has its own formula.
+  ``ptflops-aten`` is its other backend: conv, mm, bmm and addmm at the aten level,
+  bias included.
 * thop 0.1.1, ``profile``: module hooks by exact class: conv ``numel(out) * Cin/g * k``
   without bias (output side for transposed), linear without bias, batch/layer/instance
   norm ``2 * numel`` (twice that if affine), PReLU per element, softmax, average
@@ -429,8 +430,8 @@ def describe(c: Count) -> str:
 
 def render(report: Report, counts: list[Count]) -> str:
     """The reconcile table: each tool's total, then the line items that separate them."""
-    head = [("tool", "release", "what it prints", "total", "vs netarith"),
-            ("netarith", "", "MACs of conv, linear, matmul", f"{report.totals.macs:,}", "")]
+    head: list[tuple[str, ...]] = [("tool", "release", "what it prints", "total", "vs netarith"),
+                                   ("netarith", "", "MACs of conv, linear, matmul", f"{report.totals.macs:,}", "")]
     head += [(c.tool, c.release, TOOLS[c.tool][1], f"{c.total:,}", _signed(c.total - c.macs)) for c in counts]
     used = [label for label in ITEMS if any(c.items.get(label) for c in counts)]
     items = [("line item", *[c.tool for c in counts])]
