@@ -76,9 +76,10 @@ ROWS = "linear layers counted for one row"
 TWICE = "counted twice (module hook and patched function)"
 UNSEEN = "layers it does not see"
 ATTENTION = "attention scaling and softmax"
+EINSUM = "einsum rounded to 4 digits (numpy's report)"
 
 #: line items in the order the reconcile table lists them
-ITEMS = (BIAS, NORM, ACT, POOL, ELT, SOFTMAX, UPSAMPLE, CONVT, ROWS, TWICE, ATTENTION, UNSEEN)
+ITEMS = (BIAS, NORM, ACT, POOL, ELT, SOFTMAX, UPSAMPLE, CONVT, ROWS, TWICE, ATTENTION, EINSUM, UNSEEN)
 
 _NORMS = {"bn", "gn", "ln", "instancenorm", "lrn", "scale"}
 _POOLS = {"maxpool", "avgpool", "adaptiveavgpool", "adaptivemaxpool", "globalavgpool", "globalmaxpool", "reduce"}
@@ -109,6 +110,7 @@ class _Layer:
     name: str  # the module class or the function (``Conv2d``, ``F.relu``)
     ins: tuple[Shape, ...]
     source_kind: str = ""  # the kind of its first input
+    within: str = ""  # for a function: the leaf module class it ran in, if any
 
     @property
     def kind(self) -> str:
@@ -145,7 +147,7 @@ def _form(result: LayerResult, report: Report, ins: tuple[Shape, ...]) -> tuple[
     origin = result.node.origin
     if origin:
         form, _, name = origin.partition(":")
-        return form, name
+        return form, name.partition("@")[0]
     try:
         emit = result.node.op.torch(ins, result.shape, Context(report.convention))
     except NetarithError:
@@ -171,7 +173,8 @@ def _layers(report: Report) -> list[_Layer]:
             continue  # eval mode: the tools do not run it
         ins = tuple(shapes[n] for n in r.inputs)
         form, name = _form(r, report, ins)
-        layers.append(_Layer(r, form, name, ins, kinds[r.inputs[0]] if r.inputs else ""))
+        within = (r.node.origin or "").partition("@")[2]
+        layers.append(_Layer(r, form, name, ins, kinds[r.inputs[0]] if r.inputs else "", within))
     return layers
 
 
@@ -205,6 +208,10 @@ def _bias(layer: _Layer) -> int:
 
 def _torchinfo(layer: _Layer) -> dict[str, Fraction]:
     r = layer.result
+    if layer.form == "function" and layer.within and r.params:
+        # A call inside a leaf module netarith traced (torchvision's LayerNorm2d): torchinfo
+        # counts that module's parameters once, as for any leaf module.
+        return {_category(layer.kind) if not r.macs else UNSEEN: Fraction(r.params - r.macs)}
     if layer.form != "module" or r.params == 0:
         return _unseen(layer)
     if "Conv" in layer.name:
@@ -239,7 +246,24 @@ def _fvcore(layer: _Layer) -> dict[str, Fraction]:
         return {UPSAMPLE: Fraction(per * n)}
     if kind in ("adaptiveavgpool", "globalavgpool") and layer.result.shape.rank == 2:
         return {POOL: Fraction(layer.inp)}
+    if kind == "einsum" and len(layer.ins) == 2:
+        return _fvcore_einsum(layer)
     return {}
+
+
+def _fvcore_einsum(layer: _Layer) -> dict[str, Fraction]:
+    """fvcore counts two equations itself; any other it reads from numpy's ``einsum_path``
+    report, printed to four significant digits, then halves and floors."""
+    lhs, _, rhs = layer.arg("equation").partition("->")
+    batch = next(c for c in "zyxwvutsrqponmlkjihgfedcba" if c not in lhs + rhs)
+    full = ",".join(batch + term for term in lhs.split(",")) + "->" + batch + rhs
+    order = {c: chr(97 + i) for i, c in enumerate(dict.fromkeys(ch for ch in full if ch.isalpha()))}
+    canonical = "".join(order.get(ch, ch) for ch in full)
+    if canonical in ("abc,abd->acd", "abc,adc->adb"):
+        return {}
+    inner = bool(set(lhs.replace(",", "")) - set(rhs))
+    cost = layer.result.macs * (2 if inner else 1)
+    return {EINSUM: Fraction(math.floor(float(f"{cost:.3e}") / 2) - layer.result.macs)}
 
 
 _HOOKED_ACT = {"ReLU", "PReLU", "ELU", "LeakyReLU", "ReLU6", "GELU"}

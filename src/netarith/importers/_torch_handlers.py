@@ -47,8 +47,9 @@ class Args:
         return value
 
 
-def _fn(api: str) -> str:
-    return f"function:{api}"
+def origin_of(e: Call, api: str) -> str:
+    """``function:F.layer_norm``, with ``@LayerNorm2d`` if it ran inside a leaf module."""
+    return f"function:{api}@{e.within}" if e.within else f"function:{api}"
 
 
 def _tuple(value: Any) -> tuple[int, ...]:
@@ -76,7 +77,7 @@ def unary(kind: str, names: str = "input", **fixed: Callable[[Args], Any]) -> Ha
         a = Args(cv, e, names)
         first = names.split()[0]
         op = make(kind, **{k: get(a) for k, get in fixed.items()})
-        return [cv.emit(e.name, op, [a.tensor(first)], outs[0], _fn(api))]
+        return [cv.emit(e.name, op, [a.tensor(first)], outs[0], origin_of(e, api))]
     return handle
 
 
@@ -86,7 +87,7 @@ def softmax(kind: str) -> Handler:
         x = a.tensor("input")
         if a["dim"] is None:
             raise Unsupported("softmax without a dim")
-        return [cv.emit(e.name, make(kind, dim=_dim(x, a["dim"])), [x], outs[0], _fn(api))]
+        return [cv.emit(e.name, make(kind, dim=_dim(x, a["dim"])), [x], outs[0], origin_of(e, api))]
     return handle
 
 
@@ -112,7 +113,7 @@ def elementwise(kind: str | None = None) -> Handler:
         else:
             word = api.rpartition(".")[2].strip("_")
             op = make("elementwise", op=word or "call")
-        return [cv.emit(e.name, op, tensors, outs[0], _fn(api))]
+        return [cv.emit(e.name, op, tensors, outs[0], origin_of(e, api))]
     return handle
 
 
@@ -121,7 +122,7 @@ def setitem(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     value = cv.arg(e.args[2]) if len(e.args) > 2 else None
     if isinstance(value, Val):
         raise Unsupported("writing a tensor into part of another")
-    return [cv.emit(e.name, make("elementwise", op="setitem"), [_base(target)], outs[0], _fn(api))]
+    return [cv.emit(e.name, make("elementwise", op="setitem"), [_base(target)], outs[0], origin_of(e, api))]
 
 
 def _base(v: Any) -> Val:
@@ -151,7 +152,7 @@ def conv(transposed: bool) -> Handler:
                                    output_padding=_sizes(a["output_padding"]), **common)
         else:
             op = make("conv", out=w.shape.dims[0], **common)
-        made = cv.emit(_owner(e.name, w), op, [x], outs[0], _fn(api), numel(w, b))
+        made = cv.emit(_owner(e.name, w), op, [x], outs[0], origin_of(e, api), numel(w, b))
         cv.take(w, b)
         return [made]
     return handle
@@ -174,12 +175,12 @@ def linear(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     own_bias = b is not None and cv.fresh(b)
     op = make("linear", out=w.shape.dims[0], bias=own_bias)
     name = _owner(e.name, w)
-    made = cv.emit(name, op, [x], outs[0], _fn(api), numel(w, b if own_bias else None))
+    made = cv.emit(name, op, [x], outs[0], origin_of(e, api), numel(w, b if own_bias else None))
     cv.take(w, b if own_bias else None)
     if b is not None and not own_bias:
         # The bias is computed (Swin V2 zeroes part of it): add it as a tensor.
         made = cv.emit(f"{made.node}@bias", make("add"), [made, cv.node(b, len(made.shape.dims))],
-                       outs[0], _fn(api))
+                       outs[0], origin_of(e, api))
     return [made]
 
 
@@ -191,7 +192,7 @@ def batch_norm(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     if not x.plain or (affine and not (cv.fresh(w) and cv.fresh(b))):
         raise Unsupported("batch norm with weights that are not its own parameters")
     op = make("bn", affine=affine, stats=stats, eps=float(a["eps"]))
-    made = cv.emit(_owner(e.name, w) if affine else e.name, op, [x], outs[0], _fn(api), numel(w, b))
+    made = cv.emit(_owner(e.name, w) if affine else e.name, op, [x], outs[0], origin_of(e, api), numel(w, b))
     cv.take(w, b, a["running_mean"], a["running_var"])
     return [made]
 
@@ -205,7 +206,7 @@ def layer_norm(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     if x.batch is not None and any(x.axis(len(x.full) - 1 - i) is None for i in range(dims)):
         raise Unsupported("layer norm over the batch axis")
     op = make("ln", dims=dims, affine=w is not None, bias=b is not None or w is None, eps=float(a["eps"]))
-    made = cv.emit(_owner(e.name, w) if w is not None else e.name, op, [x], outs[0], _fn(api), numel(w, b))
+    made = cv.emit(_owner(e.name, w) if w is not None else e.name, op, [x], outs[0], origin_of(e, api), numel(w, b))
     cv.take(w, b)
     return [made]
 
@@ -216,7 +217,7 @@ def group_norm(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     if not x.plain or (w is not None) != (b is not None) or any(v is not None and not cv.fresh(v) for v in (w, b)):
         raise Unsupported("group norm with weights that are not its own parameters")
     op = make("gn", groups=int(a["num_groups"]), affine=w is not None, eps=float(a["eps"]))
-    made = cv.emit(_owner(e.name, w) if w is not None else e.name, op, [x], outs[0], _fn(api), numel(w, b))
+    made = cv.emit(_owner(e.name, w) if w is not None else e.name, op, [x], outs[0], origin_of(e, api), numel(w, b))
     cv.take(w, b)
     return [made]
 
@@ -242,7 +243,7 @@ def pool(kind: str) -> Handler:
         else:
             args["count_include_pad"] = bool(a["count_include_pad"])
             args["divisor"] = a["divisor_override"]
-        return [cv.emit(e.name, make(kind, **args), [x], outs[0], _fn(api))]
+        return [cv.emit(e.name, make(kind, **args), [x], outs[0], origin_of(e, api))]
     return handle
 
 
@@ -253,7 +254,7 @@ def adaptive(kind: str) -> Handler:
         sizes = size if isinstance(size, (tuple, list)) else (size,)
         if not x.plain or a["return_indices"] or any(s is None for s in sizes):
             raise Unsupported("adaptive pooling with open sizes or indices")
-        return [cv.emit(e.name, make(kind, size=_sizes(sizes)), [x], outs[0], _fn(api))]
+        return [cv.emit(e.name, make(kind, size=_sizes(sizes)), [x], outs[0], origin_of(e, api))]
     return handle
 
 
@@ -267,7 +268,7 @@ def interpolate(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
         Fraction(str(float(f))) for f in (scale if isinstance(scale, (tuple, list)) else (scale,)))
     size = None if a["size"] is None else _tuple(a["size"])
     op = make("upsample", scale=factors, size=size, mode=a["mode"], align_corners=a["align_corners"])
-    return [cv.emit(e.name, op, [x], outs[0], _fn(api))]
+    return [cv.emit(e.name, op, [x], outs[0], origin_of(e, api))]
 
 
 def pad(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
@@ -275,14 +276,14 @@ def pad(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     x = a.tensor("input")
     flat = _tuple(a["pad"])
     if not any(flat):
-        return [cv.emit(e.name, make("identity"), [x], outs[0], _fn(api))]
+        return [cv.emit(e.name, make("identity"), [x], outs[0], origin_of(e, api))]
     pairs = [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)][::-1]
     if not x.plain or len(pairs) > x.shape.rank or min(flat) < 0:
         raise Unsupported("padding that reaches the channels or crops")
     pairs = [(0, 0)] * (x.shape.rank - len(pairs)) + pairs
     mode = {"constant": "zeros"}.get(a["mode"], a["mode"])
     op = make("pad", padding=tuple(pairs), mode=mode, value=float(a["value"] or 0.0))
-    return [cv.emit(e.name, op, [x], outs[0], _fn(api))]
+    return [cv.emit(e.name, op, [x], outs[0], origin_of(e, api))]
 
 
 # -- products ------------------------------------------------------------------------
@@ -291,7 +292,7 @@ def matmul(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     tensors, _ = _operands(cv, e)
     if len(tensors) != 2 or min(len(t.full) for t in (cv.arg(e.args[0]), cv.arg(e.args[1]))) < 2:
         raise Unsupported("matmul of vectors")
-    return [cv.emit(e.name, make("matmul"), tensors, outs[0], _fn(api))]
+    return [cv.emit(e.name, make("matmul"), tensors, outs[0], origin_of(e, api))]
 
 
 def einsum(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
@@ -315,7 +316,7 @@ def einsum(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     drop = "".join(batch)
     per = ",".join(t.replace(drop, "") if drop else t for t in terms) + "->" + (rhs.replace(drop, "") if drop else rhs)
     op = make("einsum", equation=per)
-    return [cv.emit(e.name, op, [cv.node(_base(v)) for v in operands], out, _fn(api))]
+    return [cv.emit(e.name, op, [cv.node(_base(v)) for v in operands], out, origin_of(e, api))]
 
 
 def attention(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
@@ -325,7 +326,7 @@ def attention(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     ins = [cv.node(v, rank) for v in qkv]
     if isinstance(a["attn_mask"], Val):
         ins.append(cv.node(a["attn_mask"]))
-    return [cv.emit(e.name, make("attention"), ins, outs[0], _fn(api))]
+    return [cv.emit(e.name, make("attention"), ins, outs[0], origin_of(e, api))]
 
 
 def multi_head(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
@@ -347,30 +348,30 @@ def multi_head(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
         shape = Shape((*x.shape.dims[:-1], width))
         want = replace(x, node="", shape=shape, source=None)
         op = make("linear", out=width, bias=b is not None)
-        projected.append(cv.emit(f"{base}.{part}", op, [x], want, _fn(api), (numel(w) + numel(b)) // 3))
+        projected.append(cv.emit(f"{base}.{part}", op, [x], want, origin_of(e, api), (numel(w) + numel(b)) // 3))
     cv.take(w, b)
     attended = replace(projected[0], node="")
-    attended = cv.emit(f"{base}.attention", make("attention", heads=heads), projected, attended, _fn(api))
+    attended = cv.emit(f"{base}.attention", make("attention", heads=heads), projected, attended, origin_of(e, api))
     out = cv.emit(_owner(f"{base}.out_proj", ow) if ow.source and ow.source.path.endswith(".weight") else
                   f"{base}.out_proj", make("linear", out=ow.shape.dims[0], bias=ob is not None),
-                  [attended], outs[0], _fn(api), numel(ow, ob))
+                  [attended], outs[0], origin_of(e, api), numel(ow, ob))
     cv.take(ow, ob)
     return [out, *[replace(o, node=out.node) for o in outs[1:]]] if len(outs) > 1 else [out]
 
 
 # -- data movement -----------------------------------------------------------------------
 
-def move(cv: Converter, name: str, x: Val, out: Val, api: str) -> Val:
+def move(cv: Converter, e: Call, name: str, x: Val, out: Val, api: str) -> Val:
     """A node that only moves data: identity, or a reshape to the per-sample shape."""
     if x.shape == out.shape:
-        return cv.emit(name, make("identity"), [x], out, _fn(api))
+        return cv.emit(name, make("identity"), [x], out, origin_of(e, api))
     if x.shape.numel != out.shape.numel:
         raise Unsupported(f"moving {x.shape} to {out.shape} changes the number of elements per sample")
-    return cv.emit(name, make("reshape", shape=out.shape.dims), [x], out, _fn(api))
+    return cv.emit(name, make("reshape", shape=out.shape.dims), [x], out, origin_of(e, api))
 
 
 def reshape(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
-    return [move(cv, e.name, _base(cv.arg(e.args[0])), outs[0], api)]
+    return [move(cv, e, e.name, _base(cv.arg(e.args[0])), outs[0], api)]
 
 
 def flatten(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
@@ -378,8 +379,8 @@ def flatten(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     x = a.tensor("input")
     start, end = x.nd(int(a["start_dim"])), x.nd(int(a["end_dim"]))
     if start is not None and end is not None and x.batch is not None:
-        return [cv.emit(e.name, make("flatten", start=start, end=end), [x], outs[0], _fn(api))]
-    return [move(cv, e.name, x, outs[0], api)]
+        return [cv.emit(e.name, make("flatten", start=start, end=end), [x], outs[0], origin_of(e, api))]
+    return [move(cv, e, e.name, x, outs[0], api)]
 
 
 def permute(swap: bool) -> Handler:
@@ -396,9 +397,9 @@ def permute(swap: bool) -> Handler:
             order = [int(d) % rank for d in dims]
         per = _sample_order(x, outs[0], order)
         if per is None or per == list(range(len(per))):
-            return [move(cv, e.name, x, outs[0], api)]
+            return [move(cv, e, e.name, x, outs[0], api)]
         op = make("permute", order=(0, *[p + 1 for p in per]))
-        return [cv.emit(e.name, op, [x], outs[0], _fn(api))]
+        return [cv.emit(e.name, op, [x], outs[0], origin_of(e, api))]
     return handle
 
 
@@ -419,17 +420,17 @@ def _sample_order(x: Val, out: Val, order: list[int]) -> list[int] | None:
 
 def identity(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     x = _base(cv.arg(e.args[0] if e.args else e.kwargs.get("input")))
-    return [move(cv, e.name, x, outs[0], api)]
+    return [move(cv, e, e.name, x, outs[0], api)]
 
 
 def expand(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     x = _base(cv.arg(e.args[0]))
     out = outs[0]
     if x.shape.numel == out.shape.numel:
-        return [move(cv, e.name, x, out, api)]
+        return [move(cv, e, e.name, x, out, api)]
     rank = len(out.shape.dims)
     return [cv.emit(e.name, make("expand", shape=out.shape), [cv.node(x, rank) if x.batch is None else x],
-                    out, _fn(api))]
+                    out, origin_of(e, api))]
 
 
 def split(kind: str) -> Handler:
@@ -450,7 +451,7 @@ def split(kind: str) -> Handler:
                 length = out.full[dim % len(x.full)]
                 op = make("slice", dim=nd, start=start, end=start + length)
                 start += length
-            made.append(cv.emit(name, op, [x], out, _fn(api)))
+            made.append(cv.emit(name, op, [x], out, origin_of(e, api)))
         return made
     return handle
 
@@ -476,7 +477,7 @@ def getitem(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
             raise Unsupported("indexing with a tensor and other items")
         d, idx = steps[0]
         op = make("index", dim=_dim(x, d))
-        return [cv.emit(e.name, op, [x, cv.node(idx)], outs[0], _fn(api))]
+        return [cv.emit(e.name, op, [x, cv.node(idx)], outs[0], origin_of(e, api))]
     current, batch = x, x.batch
     for n, (d, item) in enumerate(reversed(steps)):
         final = n == len(steps) - 1
@@ -487,16 +488,16 @@ def getitem(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
         else:
             op = make("select", dim=nd, index=int(item))
         if final:
-            current = cv.emit(name, op, [current], outs[0], _fn(api))
+            current = cv.emit(name, op, [current], outs[0], origin_of(e, api))
         else:
             shape = op.infer([cv.node(current).shape], cv.ctx).shape
             full = _full_after(current.full, d, item)
             if isinstance(item, int) and batch is not None and d < batch:
                 batch -= 1
             want = replace(current, node="", shape=shape, full=full, batch=batch, source=None)
-            current = cv.emit(name, op, [current], want, _fn(api))
+            current = cv.emit(name, op, [current], want, origin_of(e, api))
     if not steps:
-        current = move(cv, e.name, x, outs[0], api)
+        current = move(cv, e, e.name, x, outs[0], api)
     return [current]
 
 
@@ -517,7 +518,7 @@ def concat(stack: bool) -> Handler:
         dim = _dim(ref, int(a["dim"]))
         if stack:
             raise Unsupported("torch.stack")
-        return [cv.emit(e.name, make("concat", dim=dim), ins, outs[0], _fn(api))]
+        return [cv.emit(e.name, make("concat", dim=dim), ins, outs[0], origin_of(e, api))]
     return handle
 
 
@@ -529,14 +530,14 @@ def reduce(op_name: str) -> Handler:
             raise Unsupported(f"{op_name} over every axis (the batch included) or with indices")
         nds = tuple(_dim(x, d) for d in _tuple(dims))
         op = make("reduce", dims=nds, op=op_name, keep=bool(a["keepdim"]))
-        return [cv.emit(e.name, op, [x], outs[0], _fn(api))]
+        return [cv.emit(e.name, op, [x], outs[0], origin_of(e, api))]
     return handle
 
 
 def constant(cv: Converter, e: Call, outs: list[Val], api: str) -> list[Val]:
     """A tensor made in ``forward`` (``torch.zeros``, ``x.new_zeros``): a constant."""
     out = outs[0]
-    return [replace(out, node=cv.add(e.name, make("tensor", shape=out.shape), [], _fn(api)))]
+    return [replace(out, node=cv.add(e.name, make("tensor", shape=out.shape), [], origin_of(e, api)))]
 
 
 def _table() -> dict[Any, tuple[str, Handler]]:

@@ -68,6 +68,7 @@ class Call(Event):
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
     operator: str | None = None  # "+", "@", "+=" when written as an operator, not a method call
+    within: str = ""  # the class of the leaf module (one without children) the call ran in
 
 
 @dataclass(slots=True)
@@ -151,6 +152,7 @@ class Recorder(TorchFunctionMode):
         self.names: set[str] = set()
         self.calls: dict[str, int] = {}
         self.stack: list[str] = []
+        self.leaf_class: list[str] = []  # per stack entry: the module's class if it has no children
         self.capturing = 0
         self.busy = False
         self.ran: set[str] = set()
@@ -229,6 +231,7 @@ class Recorder(TorchFunctionMode):
             self.ran.add(path)
             first = next(_tensors(args), None)
             self.stack.append(path)
+            self.leaf_class.append("" if any(True for _ in module.children()) else type(module).__name__)
             own = [id(p) for p in module.parameters()]
             if first is not None and not (set(own) & self.counted) and self.capture(module, first):
                 inputs = tuple(self.ref(t) for t in _tensors(args))
@@ -251,6 +254,7 @@ class Recorder(TorchFunctionMode):
         self.busy = True
         try:
             path = self.stack.pop()
+            self.leaf_class.pop()
             start = self._starts.pop()
             call = self._call_name(path or type(module).__name__.lower())
             if self.capturing == 1 and self._pending is not None:
@@ -311,8 +315,9 @@ class Recorder(TorchFunctionMode):
         scope = self.scope()
         op = readable(func)
         name = self.unique(f"{scope}.{op}" if scope else op)
+        within = self.leaf_class[-1] if self.leaf_class else ""
         self.events.append(Call(name, tuple(self.stack), [tuple(t.shape) for t in outs], func,
-                                tuple(swapped_args), dict(swapped_kwargs), operator))
+                                tuple(swapped_args), dict(swapped_kwargs), operator, within))
         for i, t in enumerate(outs):
             self.produced(t, Ref(len(self.events) - 1, i))
 
