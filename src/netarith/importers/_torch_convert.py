@@ -116,6 +116,7 @@ class Converter:
     def run(self, t2: Trace, t3: Trace, keep: Callable[[Event], bool] | None = None) -> None:
         if len(t2.events) != len(t3.events):
             raise SourceError("the model runs differently at batch 2 and batch 3; netarith needs one graph")
+        self.vals = {}  # Refs number the events of this pair of traces only
         for i, (e2, e3) in enumerate(zip(t2.events, t3.events)):
             if e2.name != e3.name or type(e2) is not type(e3):
                 raise SourceError(f"the model runs differently at batch 2 and 3 ({e2.name} vs {e3.name})")

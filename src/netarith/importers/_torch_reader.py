@@ -58,6 +58,7 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape,
         t2, t3 = trace(2, False), trace(3, False)
         cv = Converter(HANDLERS)
         cv.run(t2, t3)
+        leaves = {call: cv.vals[ref].node for call, ref in t2.leaves.items() if ref in cv.vals}
         paths = {id(p): path for path, p in module.named_parameters()}
         missing = set(paths.values()) - _used(t2, paths, cv)
         if missing:
@@ -79,9 +80,7 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape,
             cv.notes.append(f"{path}: a parameter the forward pass never reads")
     finally:
         module.train(was_training)
-    graph = Graph(tuple(cv.nodes), name)
-    leaves = {call: cv.vals[ref].node for call, ref in t2.leaves.items() if ref in cv.vals}
-    return graph, leaves, tuple(cv.notes)
+    return Graph(tuple(cv.nodes), name), leaves, tuple(cv.notes)
 
 
 def _used(t: Trace, paths: dict[int, str], cv: Converter) -> set[str]:
