@@ -17,6 +17,7 @@ INPUTS = {
     "volume_net": (2, 6, 10, 10),
     "signal_net": (3, 40),
     "aux_net": (3, 16, 16),
+    "functional_more_net": (6, 12, 12),
     "unknown_op_net": (3, 8, 8),
     "computed_widths_net": (3, 16, 16),
     "item_in_init_net": (3, 8, 8),
@@ -97,6 +98,31 @@ class FunctionalNet(nn.Module):
 
 def functional_net() -> nn.Module:
     return FunctionalNet()
+
+
+class FunctionalMoreNet(nn.Module):
+    """More functions: split, group norm, the other activations, 1d pooling, squeeze and
+    unsqueeze, swapaxes, stack-free concatenation of slices, dropout."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gn_weight = nn.Parameter(torch.ones(6))
+        self.gn_bias = nn.Parameter(torch.zeros(6))
+        self.fc = nn.Linear(6, 4, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.group_norm(x, 3, self.gn_weight, self.gn_bias)
+        a, b, c = torch.split(x, [1, 2, 3], dim=1)
+        y = torch.cat([F.hardswish(a), F.silu(b), F.leaky_relu(c, 0.1)], dim=1)
+        y = F.elu(F.dropout(y, 0.2, training=self.training)) + F.relu6(y)
+        y = F.max_pool1d(y.flatten(2), 4).unsqueeze(-1).squeeze(-1)
+        y = F.adaptive_max_pool1d(torch.tanh(y), 3).swapaxes(1, 2)
+        y = torch.sigmoid(self.fc(y)) * F.mish(y.mean(-1, keepdim=True))
+        return F.log_softmax(y.amax(dim=1), dim=-1)
+
+
+def functional_more_net() -> nn.Module:
+    return FunctionalMoreNet()
 
 
 class Transformer(nn.Module):

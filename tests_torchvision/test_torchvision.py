@@ -36,7 +36,7 @@ def _imported(name: str, size: int) -> TorchImport:
         return trace_torch(_factory(name), f"3x{size}x{size}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _own_params(name: str) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
