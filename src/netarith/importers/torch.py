@@ -62,10 +62,13 @@ def from_torch(model: Any, input_size: SizeLike, *, name: str | None = None) -> 
     """Read a PyTorch model (an ``nn.Module`` or a function that builds one) as a Graph,
     without allocating its weights. ``input_size`` is per sample: ``"3x224x224"``.
 
-    >>> import torch.nn as nn                         # doctest: +SKIP
-    >>> g = from_torch(nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU()), "3x32x32")  # doctest: +SKIP
-    >>> [(n.name, n.kind) for n in g]                 # doctest: +SKIP
-    [('input', 'input'), ('0', 'conv'), ('1', 'relu')]
+    >>> import torch.nn as nn
+    >>> g = from_torch(nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU()), "3x32x32")
+    >>> [(n.name, n.kind) for n in g]
+    [('input', 'input'), ('_0', 'conv'), ('_1', 'relu')]
+
+    A Sequential's children are called ``0``, ``1``...; names start with a letter or
+    ``_`` in netarith, hence ``_0``.
     """
     return trace_torch(model, input_size, name=name).graph
 
