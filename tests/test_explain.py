@@ -35,7 +35,12 @@ CORPUS = {
     "1d-uneven": "2x50 | conv 3 k4 s3 | maxpool k2 s2 ceil | avgpool k3 s2 p1 | convT 2 k3 s2 p1 op1 | gap",
     "tf-same": "3x33x31 | conv 4 k3 s2 same | maxpool k3 s2 same | conv 4 k5 s3 same",
     "arithmetic": "input 4x6x6\na: conv 4 k1\nb: conv 4 k1 <- input\nd: sub a b\nq: div a b\nm: max a b d\n"
-                  "s: scalar mul 0.5\nc: clip min=-1 max=1\nw: param 4x1x1\ne: mul c w",
+                  "s: scalar mul 0.5\nc: clip min=-1 max=1\nw: tensor 4x1x1 learned\ne: mul c w",
+    "tokens": "input 16x8\nq: linear 8\nk: linear 8 <- input\nv: linear 8 <- input\n"
+              "att: attention heads=2 q k v\nein: einsum eq=ld,md->lm q k\nex: elementwise op=exp ein\n"
+              "s1: slice dim=1 start=0 end=7 step=2 <- att\nsel: select dim=2 index=0 <- s1\n"
+              "t: tensor 4x3 learned\nidx: tensor 5 constant\nix: index dim=1 t idx\n"
+              "e1: tensor 1x8 constant\nexp: expand 16x8 <- e1\nred: reduce mean 2 keep <- att",
     "lenet": "1x32x32 | conv 6 k5 | subsample 2 | tableconv 4 k5 table=0+1+2,1+2+3,0+2+4,0+1+2+3+4+5 "
              "| subsample 2 | conv 12 k5 | flatten | linear 8 | rbf 3 fixed",
 }

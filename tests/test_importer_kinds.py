@@ -19,8 +19,8 @@ d: clip min=-0.5
 e: scalar rdiv 1 <- input
 f: scalar pow 2
 g: scalar sub 0.25
-p: param 4x9x7
-q: param 4x1x1 buffer
+p: tensor 4x9x7 learned
+q: tensor 4x1x1 buffer
 h: add g p
 i: mul h q
 j: max i a b

@@ -211,7 +211,7 @@ def test_dense_layers(tmp_path: Path) -> None:
     inits = {"W1": w1, "B1": b1, "W2": w2, "W3": w3, "B3": b3, "ax": np.array([1], np.int64)}
     r = _check(tmp_path, _model(nodes, (1, 10, 3, 3), inits), params=w1.size + b1.size + w2.size + w3.size + b3.size)
     assert [r[n].kind for n in ("fc1", "fc2", "mm", "lin")] == ["linear", "linear", "linear", "add"]
-    assert r["lin.B3"].kind == "param"  # exposed, the MatMul's output is not only the Add's
+    assert r["lin.B3"].kind == "tensor"  # exposed, the MatMul's output is not only the Add's
     # without the intermediate outputs exposed, MatMul + Add of its bias is one linear layer
     model = _model(nodes, (1, 10, 3, 3), inits, expose=False)
     path = tmp_path / "fused.onnx"
@@ -283,7 +283,7 @@ def test_merges_and_constants(tmp_path: Path) -> None:
     r = _check(tmp_path, _model(nodes, (1, 3, 5, 5), inits), params=w.size + pc.size + gamma.size + pos.size)
     assert [r[n].kind for n in ("cat", "add", "mul", "max", "sum", "scaled", "rdiv", "bias", "ls", "emb")] == [
         "concat", "add", "mul", "max", "add", "scalar", "scalar", "add", "scale", "add"]
-    assert r["bias.pc"].kind == "param" and r["bias.pc"].shape.dims == (3, 1, 1)
+    assert r["bias.pc"].kind == "tensor" and r["bias.pc"].shape.dims == (3, 1, 1)
     assert r["emb.pos"].params == pos.size
     assert (r["sub"].kind, r["div"].kind) == ("sub", "div")
     assert r["min"].kind == "opaque" and r.totals.not_counted == ("min",)  # no rule: not counted, never zero

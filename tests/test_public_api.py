@@ -10,7 +10,7 @@ import netarith
 PUBLIC = [
     "CONVENTIONS", "DTYPES", "Builder", "Convention", "Graph", "GraphError", "LayerResult",
     "MissingExtraError", "NetarithError", "Node", "NotationError", "Report", "Shape", "ShapeError",
-    "SourceError", "SpecError", "Totals", "__version__", "analyze", "get_convention", "load", "parse",
+    "SourceError", "SpecError", "Totals", "__version__", "analyze", "from_torch", "get_convention", "load", "parse",
     "to_notation", "to_torch", "to_torch_code",
 ]
 

@@ -61,6 +61,7 @@ __all__ = [
     "Totals",
     "__version__",
     "analyze",
+    "from_torch",
     "get_convention",
     "load",
     "parse",
@@ -68,6 +69,16 @@ __all__ = [
     "to_torch",
     "to_torch_code",
 ]
+
+
+def from_torch(model: Any, input_size: str | Shape | tuple[int, ...], *, name: str | None = None) -> Graph:
+    """Read a PyTorch model (an ``nn.Module``, or a function that builds one, such as
+    ``torchvision.models.resnet50``) without allocating its weights; needs
+    ``pip install 'netarith[torch]'``. ``input_size`` is per sample: ``"3x224x224"``.
+    See :mod:`netarith.importers.torch`."""
+    from .importers.torch import from_torch as read
+
+    return read(model, input_size, name=name)
 
 
 def to_torch(source: Any, *, convention: str | None = None) -> nn.Module:

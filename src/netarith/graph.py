@@ -41,6 +41,9 @@ class Node:
     train_only: bool = False
     #: the line it was written on, for messages; not part of equality
     line: int | None = field(default=None, compare=False, repr=False)
+    #: what it was in the framework it was read from: "module:Conv2d", "function:F.relu"
+    #: (importers set it; the counting presets of other tools need it); not part of equality
+    origin: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def kind(self) -> str:
@@ -137,7 +140,7 @@ class Graph:
         if not isinstance(target.op, Input):
             raise GraphError(f"{name!r} is not an input layer")
         nodes = tuple(
-            Node(n.name, Input(shape=new), n.inputs, n.train_only, n.line) if n.name == name else n
+            Node(n.name, Input(shape=new), n.inputs, n.train_only, n.line, n.origin) if n.name == name else n
             for n in self.nodes
         )
         return Graph(nodes, self.name, self.convention, self.notes)

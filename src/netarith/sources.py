@@ -44,6 +44,7 @@ def load(source: Source, input: str | Shape | Sequence[int] | None = None) -> Gr
     ``input`` is handed to model-file importers, which need it where the file leaves
     the input size open (ONNX symbolic sizes, cuda-convnet); callers still resize the
     graph with :meth:`Graph.with_input` afterwards.
+    A PyTorch factory is read by running it, so it needs ``input`` too.
     """
     if isinstance(source, Graph):
         return source
@@ -63,7 +64,7 @@ def load(source: Source, input: str | Shape | Sequence[int] | None = None) -> Gr
     if zoo is not None:
         return zoo
     if _looks_like_factory(stripped):
-        return _call_loader("netarith.importers.torch:load_factory", stripped)
+        return _call_loader("netarith.importers.torch:load_factory", stripped, input)
     if _looks_like_path(stripped):
         raise SourceError(f"no such file: {stripped!r}")
     if " " not in stripped and not any(ch.isdigit() for ch in stripped[:1]):
@@ -103,7 +104,9 @@ def _load_file(path: Path, input: str | Shape | Sequence[int] | None = None) -> 
 def _call_loader(spec: str, arg: object, input: object = None) -> Graph:
     module, _, func = spec.partition(":")
     loader: Callable[..., Graph] = getattr(importlib.import_module(module), func)
-    return loader(arg) if input is None else loader(arg, input=input)
+    if input is None:
+        return loader(arg)
+    return loader(arg, input=str(Shape.parse(input)))  # type: ignore[arg-type]
 
 
 def _zoo_lookup(name: str) -> Graph | None:

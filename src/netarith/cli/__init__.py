@@ -19,7 +19,8 @@ __all__ = ["COMMANDS", "main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS = (
-    "analyze", "show", "export", "zoo", "explain", "sizes", "solve", "audit", "draw", "chart", "serve",
+    "analyze", "show", "export", "zoo", "explain", "sizes", "solve", "audit", "reconcile", "draw", "chart",
+    "serve",
 )
 
 

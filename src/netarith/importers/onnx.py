@@ -38,7 +38,7 @@ from ..graph import Graph
 from ..ops import activation as act
 from ..ops.base import Op
 from ..ops.conv import Conv, ConvTranspose
-from ..ops.input import Input, Param
+from ..ops.input import Input, Tensor
 from ..ops.linear import Linear, MatMul
 from ..ops.merge import Add, Concat, Div, Max, Mul, Scalar, Sub, broadcast
 from ..ops.norm import LRN, BatchNorm, GroupNorm, InstanceNorm, LayerNorm, Scale
@@ -562,7 +562,8 @@ class _Importer:
         buffer = not (c.initializer and c.floating)
         if not buffer:
             self.param_inits.append(c.initializer or t)
-        return self.add(i, Param(shape=Shape(dims), buffer=buffer), [], "." + clean_name(t, "const"))
+        role = "buffer" if buffer else "learned"
+        return self.add(i, Tensor(shape=Shape(dims), role=role), [], "." + clean_name(t, "const"))
 
     def axis(self, i: int, value: int, rank: int) -> int:
         """An ONNX axis (the batch is 0) as PyTorch's dim: the same number, made non-negative."""

@@ -140,6 +140,10 @@ def _too_big(kind: str, k: tuple[int, ...], d: tuple[int, ...], k_eff: tuple[int
     )
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def _compact(values: tuple[int, ...]) -> str:
     """'3' when every axis has the same value, else '3x5'."""
     return str(values[0]) if len(set(values)) == 1 else "x".join(map(str, values))
@@ -185,7 +189,7 @@ def _lost_warning(kind: str, lost: dict[str, int], remainders: dict[str, tuple[i
     }
     one = len(lost) == 1 and sum(lost.values()) == 1
     return (
-        f"the last {axis_phrase(lost)} of the input never reach{'es' if one else ''} {'an' if kind[0] in 'aeiou' else 'a'} {kind} window "
+        f"the last {axis_phrase(lost)} of the input never reach{'es' if one else ''} {_article(kind)} {kind} window "
         f"({'; '.join(sorted(facts))}): {'it does' if one else 'they do'} not affect the output at all. "
         f"To use every pixel: a {_sizes(upper, by_axis)} or {_sizes(lower, by_axis)} input to this layer, "
         f"or {pixels(more)} more padding at the end ('netarith sizes' lists the network inputs "

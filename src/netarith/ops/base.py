@@ -39,6 +39,7 @@ __all__ = [
     "arg",
     "expand",
     "get_op",
+    "make",
     "register",
 ]
 
@@ -294,3 +295,10 @@ def get_op(kind: str) -> type[Op]:
         raise SpecError(f"unknown kind {kind!r}{did_you_mean(kind.lower(), REGISTRY)}")
     return cls
 
+
+
+def make(kind: str, **args: Any) -> Op:
+    """An op of ``kind`` from keyword arguments (for importers): ``make("conv", out=64, kernel=(3,))``."""
+    cls: Any = get_op(kind)
+    op: Op = cls(**args)
+    return op

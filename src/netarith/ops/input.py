@@ -1,5 +1,6 @@
-"""Where tensors come from: the network ``input``, and ``param``, a learned tensor used as
-it is (a position embedding added to the tokens, a class token)."""
+"""Where tensors come from: the network ``input`` (``input 3x224x224``: channels, then
+0 to 3 spatial sizes) and a ``tensor`` the network holds rather than computes (a position
+embedding added to the tokens, a class token, a constant)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ..shape import Shape
 from ..sizerules import Fixed, SizeRule
 from .base import Context, Op, Out, TorchEmit, arg, register
 
-__all__ = ["Input", "Param"]
+__all__ = ["Input", "Tensor"]
 
 
 @register
@@ -36,35 +37,47 @@ class Input(Op):
         return TorchEmit(None, "")
 
 
+_ROLES = ("learned", "buffer", "constant")
+
+
 @register
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Param(Op):
-    """A tensor of weights used directly, shared by every sample (PyTorch's ``nn.Parameter``
-    used in ``forward``): ``param 197x768``; ``param 64x1x1 buffer`` for a fixed tensor
-    (a registered buffer), counted as buffers, not parameters."""
+class Tensor(Op):
+    """A tensor the network holds: a learned parameter used directly (ViT's class token
+    and position embedding), a buffer, or a constant made during the forward pass.
+    ``tensor 197x768 learned``, ``tensor 49x49 buffer``, ``tensor 7x7``.
 
-    kind = "param"
-    aliases = ("parameter", "weight")
+    A learned tensor's elements are parameters, a buffer's are buffers; a constant
+    counts as neither. Its shape is written as it combines with the per-sample
+    tensors (the batch axis, if any, left out).
+    """
+
+    kind = "tensor"
+    aliases = ("parameter", "constant")
     family = "input"
-    summary = "a learned tensor used directly"
+    summary = "a tensor the network holds (parameter, buffer or constant)"
     arity = (0, 0)
 
-    shape: Shape = arg("shape", positional=True, help="its shape (without a batch axis)")
-    buffer: bool = arg("bool", False, flags={"buffer": True},
-                       help="a fixed tensor (buffer) rather than a learned parameter")
+    shape: Shape = arg("shape", positional=True)
+    role: str = arg("choice", "constant", choices=_ROLES, flags={r: r for r in _ROLES},
+                    help="learned (parameters), buffer, or constant")
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         n = self.shape.numel
         if ctx.trace is not None:
             ctx.trace.step("shape", "the shape it is declared with", str(self.shape), str(self.shape))
-            ctx.trace.step("buffers" if self.buffer else "params", "numel(shape)",
-                           "*".join(map(str, self.shape.dims)), n)
-        if self.buffer:
-            return Out(self.shape, buffers=n, rf=DROP)
-        return Out(self.shape, params=n, rf=DROP)
+            if self.role != "constant":
+                ctx.trace.step("params" if self.role == "learned" else "buffers", "numel(shape)",
+                               "*".join(map(str, self.shape.dims)), n)
+        return Out(
+            self.shape,
+            params=n if self.role == "learned" else 0,
+            buffers=n if self.role == "buffer" else 0,
+            rf=DROP,
+        )
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
-        dims = ", ".join(str(d) for d in (1, *self.shape.dims))
-        if self.buffer:
-            return TorchEmit(None, f"torch.zeros({dims})")
-        return TorchEmit(f"nn.Parameter(torch.zeros({dims}))", "{m}")
+        dims = ", ".join(str(d) for d in (1, *self.shape.dims))  # a batch axis of 1: broadcasts
+        if self.role == "learned":
+            return TorchEmit(f"nn.Parameter(torch.zeros({dims}))", "{m}")
+        return TorchEmit(None, f"torch.zeros({dims})")

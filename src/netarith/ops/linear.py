@@ -1,4 +1,5 @@
-"""Fully connected layers, ``linear`` (alias ``fc``), ``rbf``, and ``matmul`` of two tensors.
+"""Fully connected layers, ``linear`` (alias ``fc``) and ``rbf``, and the products of tensors:
+``matmul``, ``einsum`` and scaled dot-product ``attention``.
 
 As PyTorch's ``nn.Linear``, it acts on the last axis: a vector of F features
 becomes ``out`` features; a ``C x H x W`` tensor keeps ``C x H`` and maps W.
@@ -6,21 +7,31 @@ Params ``F*out + out``; MACs ``rows*F*out`` where rows is the number of vectors.
 On a map with spatial axes this is usually a forgotten ``flatten`` and is warned
 about, unless the layer says ``pointwise``: applied at every position of a
 channels-last map on purpose (ConvNeXt's MLP after ``permute 0 2 3 1``).
+
+``attention`` is ``softmax(q k^T / sqrt(d)) v`` (PyTorch's
+``scaled_dot_product_attention``): two matrix products, ``L*S*E`` MACs for the
+scores and ``L*S*Ev`` for the weighted sum per batch entry, whatever the number
+of heads (each of h heads does ``L*S*E/h``). ``einsum`` of two operands costs
+one multiply-accumulate per combination of its indices, the product of all index
+sizes (what ``torch.utils.flop_counter`` counts once torch has turned it into
+matrix products).
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..errors import ShapeError
+from ..errors import ShapeError, SpecError
 from ..receptive import DROP, Collapse
 from ..shape import Shape
 from ..sizerules import Fixed, Keep, SizeRule
 from ..trace import fmt_num
 from .base import Context, Op, Out, TorchEmit, arg, register
 
-__all__ = ["RBF", "Linear", "MatMul"]
+__all__ = ["RBF", "Attention", "Einsum", "Linear", "MatMul"]
 
 
 def _trace_last_axis(ctx: Context, x: Shape, out_features: int) -> None:
@@ -177,3 +188,128 @@ def _broadcast_batch(x: tuple[int, ...], y: tuple[int, ...], a: Shape, b: Shape)
             raise ShapeError(f"matmul: cannot broadcast the batch axes of {a} and {b}")
         dims.append(max(p, q))
     return tuple(dims)
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Attention(Op):
+    """Scaled dot-product attention of queries, keys and values (an optional fourth input,
+    a mask, costs nothing). ``attention q k v``, ``attention heads=12 q k v`` (the last
+    axis holds the heads side by side, as in ``nn.MultiheadAttention``)."""
+
+    kind = "attention"
+    aliases = ("sdpa", "scaled_dot_product_attention")
+    family = "linear"
+    summary = "scaled dot-product attention"
+    arity = (3, 4)
+
+    heads: int | None = arg("int", None, aliases=("num_heads",),
+                            help="heads packed in the last axis (None: already split)")
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        q, k, v = ins[:3]
+        for name, x in (("queries", q), ("keys", k), ("values", v)):
+            if len(x.dims) < 2:
+                raise ShapeError(f"attention needs (..., length, features) {name}: {x}")
+        length, width = q.dims[-2:]
+        keys, key_width = k.dims[-2:]
+        values, value_width = v.dims[-2:]
+        if width != key_width:
+            raise ShapeError(f"attention: queries {q} and keys {k} differ in features ({width} vs {key_width})")
+        if keys != values:
+            raise ShapeError(f"attention: {keys} keys but {values} values ({k} and {v})")
+        if self.heads is not None and (width % self.heads or value_width % self.heads):
+            raise ShapeError(
+                f"attention: {self.heads} heads do not divide the features ({width} and {value_width})"
+            )
+        batch = _broadcast_batch(_broadcast_batch(q.dims[:-2], k.dims[:-2], q, k), v.dims[:-2], q, v)
+        out = Shape((*batch, length, value_width))
+        entries = math.prod(batch)
+        macs = entries * length * keys * (width + value_width)
+        if ctx.trace is not None:
+            ctx.trace.step("shape", "(batch..., L, Ev): the queries' length, the values' features",
+                           f"{q}, {k}, {v}", str(out))
+            ctx.trace.step(
+                "macs", "batch * L * S * (E + Ev)",
+                f"{entries} * {length} * {keys} * ({width} + {value_width})", macs,
+                note="scores q k^T, then their weighted sum of the values",
+            )
+        scores = entries * (self.heads or 1) * length * keys
+        return Out(out, macs=macs, extras={"softmax": scores}, rf=DROP)
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        sdpa = "torch.nn.functional.scaled_dot_product_attention"
+        if self.heads is None:
+            return TorchEmit(None, f"{sdpa}({{0}}, {{1}}, {{2}})")
+        split = f".unflatten(-1, ({self.heads}, -1)).transpose(-3, -2)"
+        return TorchEmit(
+            None, f"{sdpa}({{0}}{split}, {{1}}{split}, {{2}}{split}).transpose(-3, -2).flatten(-2)"
+        )
+
+
+_EQUATION = re.compile(r"([a-zA-Z]+)(,[a-zA-Z]+)?->([a-zA-Z]*)")
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Einsum(Op):
+    """Einstein summation of one or two tensors, per sample (the batch axis left out).
+    ``einsum eq=hid,hjd->hij q k``."""
+
+    kind = "einsum"
+    family = "linear"
+    summary = "Einstein summation of one or two tensors"
+    arity = (1, 2)
+
+    equation: str = arg("str", aliases=("eq",), help="e.g. hid,hjd->hij (letters only, explicit ->)")
+
+    def check(self) -> None:
+        match = _EQUATION.fullmatch(self.equation)
+        if match is None:
+            raise SpecError(
+                f"einsum: 'equation' must be like 'hid,hjd->hij' (letters, one or two operands, "
+                f"an explicit '->'): {self.equation!r}"
+            )
+        lhs, _, rhs = self.equation.partition("->")
+        if len(set(rhs)) != len(rhs) or not set(rhs) <= set(lhs.replace(",", "")):
+            raise SpecError(f"einsum: the output '{rhs}' must use distinct letters of the inputs")
+
+    def _sizes(self, ins: Sequence[Shape]) -> dict[str, int]:
+        operands = self.equation.partition("->")[0].split(",")
+        if len(operands) != len(ins):
+            raise ShapeError(f"einsum {self.equation} takes {len(operands)} tensor(s), got {len(ins)}")
+        sizes: dict[str, int] = {}
+        for letters, x in zip(operands, ins):
+            if len(letters) != len(x.dims):
+                raise ShapeError(
+                    f"einsum {self.equation}: '{letters}' names {len(letters)} axes, {x} has {len(x.dims)}"
+                )
+            for letter, size in zip(letters, x.dims):
+                if sizes.setdefault(letter, size) != size:
+                    raise ShapeError(
+                        f"einsum {self.equation}: index '{letter}' is {sizes[letter]} in one tensor "
+                        f"and {size} in another"
+                    )
+        return sizes
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        sizes = self._sizes(ins)
+        rhs = self.equation.partition("->")[2]
+        if not rhs:
+            raise ShapeError(f"einsum {self.equation} sums each sample to a scalar; keep an axis")
+        out = Shape(tuple(sizes[letter] for letter in rhs))
+        macs = math.prod(sizes.values()) if len(ins) == 2 else 0
+        if ctx.trace is not None:
+            ctx.trace.step("shape", f"the sizes of the output's indices '{rhs}'",
+                           ", ".join(f"{k}={v}" for k, v in sizes.items()), str(out))
+            if macs:
+                ctx.trace.step("macs", f"product of every index size ({' * '.join(sizes)})",
+                               " * ".join(str(v) for v in sizes.values()), macs)
+        return Out(out, macs=macs, rf=DROP)
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        free = next(c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba" if c not in self.equation)
+        lhs, _, rhs = self.equation.partition("->")
+        batched = ",".join(free + part for part in lhs.split(",")) + "->" + free + rhs
+        args = ", ".join(f"{{{i}}}" for i in range(len(ins)))
+        return TorchEmit(None, f"torch.einsum({batched!r}, {args})")

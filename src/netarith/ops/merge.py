@@ -5,8 +5,13 @@ Inputs are named: ``add a b``, ``concat b1 b2 b3``; ``add a`` adds the previous
 layer and ``a``. Broadcasting follows PyTorch, per sample: each axis must match
 or be 1 in one input (a squeeze-excite ``mul`` of 32x14x14 by 32x1x1).
 
-Extras recorded for the counting presets: ``add``, ``sub``, ``mul``, ``div`` and
-``max`` (elementwise operations).
+Extras recorded for the counting presets: ``add``, ``sub``, ``mul``, ``div``, ``max``
+and ``elementwise`` (elementwise operations).
+
+``elementwise op=NAME`` stands for any other elementwise function of one or
+more tensors (``exp``, ``masked_fill``...): what an importer reads from a
+framework. Elementwise functions have no parameters and no MACs (MACs are conv,
+linear and matmul products).
 
 Connections: each output of an elementwise merge is linked to one value of each
 input, fixed links: ``inputs * numel(out)``. ``concat`` only regroups units,
@@ -26,7 +31,7 @@ from ..trace import fmt_num
 from ._steps import dim_names, same_shape
 from .base import Context, Op, Out, TorchEmit, arg, register
 
-__all__ = ["Add", "Concat", "Div", "Max", "Mul", "Scalar", "Sub", "broadcast"]
+__all__ = ["Add", "Concat", "Div", "Elementwise", "Max", "Mul", "Scalar", "Sub", "broadcast"]
 
 
 def broadcast(kind: str, ins: Sequence[Shape]) -> Shape:
@@ -155,7 +160,6 @@ class Scalar(Op):
     ``scalar rdiv 1`` (1 / x). No parameters: a constant is not learned."""
 
     kind = "scalar"
-    aliases = ("const", "constant")
     family = "merge"
     summary = "elementwise arithmetic with a constant"
 
@@ -174,6 +178,31 @@ class Scalar(Op):
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(None, _SCALAR_OPS[self.op][0].replace("{v}", repr(float(self.value))))
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Elementwise(_Elementwise):
+    """Any other elementwise function, broadcasting like ``add``. ``elementwise op=exp``,
+    ``elementwise op=sub a b``."""
+
+    kind = "elementwise"
+    aliases = ("pointwise",)
+    summary = "another elementwise function (named by op)"
+    arity = (1, None)
+
+    op: str = arg("str", help="the function's name (exp, sub, div, masked_fill, ...)")
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        out = broadcast(f"apply {self.op} to", ins) if len(ins) > 1 else ins[0]
+        if ctx.trace is not None:
+            ctx.trace.step("shape", "the inputs' common shape (each axis equal, or 1 and broadcast)",
+                           " and ".join(str(x) for x in ins), str(out))
+        return Out(out, extras={"elementwise": out.numel})
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        args = ", ".join(f"{{{i}}}" for i in range(len(ins)))
+        return TorchEmit(None, f"torch.{self.op}({args})")
 
 
 @register

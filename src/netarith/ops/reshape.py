@@ -1,5 +1,6 @@
-"""Reshaping without arithmetic: ``flatten``, ``reshape``, ``permute``, ``identity``,
-``shuffle`` (channel shuffle) and ``chunk`` (one piece of ``torch.chunk``).
+"""Moving data without arithmetic: ``flatten``, ``reshape``, ``permute``, ``identity``,
+``shuffle`` (channel shuffle); and taking parts: ``chunk`` (one piece of ``torch.chunk``),
+``slice``, ``select``, ``index``, ``expand``.
 
 Dims in arguments are PyTorch's, with the batch as dim 0 (``flatten`` is
 ``nn.Flatten()``: start 1, end -1; ``permute 0 2 3 1`` moves channels last).
@@ -20,10 +21,13 @@ from ..sizerules import DimRule, Fixed, Keep, Product, Quotient, SizeRule
 from ._steps import dim_names, same_shape
 from .base import Context, Op, Out, TorchEmit, arg, register
 
-__all__ = ["ChannelShuffle", "Chunk", "Flatten", "Identity", "Permute", "Reshape"]
+__all__ = [
+    "ChannelShuffle", "Chunk", "Expand", "Flatten", "Identity", "Index", "Permute", "Reshape", "Select",
+    "Slice", "sample_axis",
+]
 
 
-def _sample_axis(kind: str, dim: int, x: Shape) -> int:
+def sample_axis(kind: str, dim: int, x: Shape) -> int:
     """A PyTorch dim (batch = 0) as an index into the per-sample dims."""
     n = len(x.dims) + 1
     full = dim + n if dim < 0 else dim
@@ -48,8 +52,8 @@ class Flatten(Op):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         x = ins[0]
-        a = _sample_axis("flatten", self.start, x)
-        b = _sample_axis("flatten", self.end, x)
+        a = sample_axis("flatten", self.start, x)
+        b = sample_axis("flatten", self.end, x)
         if a > b:
             raise ShapeError(f"flatten start {self.start} comes after end {self.end} for {x}")
         dims = (*x.dims[:a], math.prod(x.dims[a : b + 1]), *x.dims[b + 1 :])
@@ -205,6 +209,51 @@ class ChannelShuffle(Op):
         return TorchEmit(f"nn.ChannelShuffle({self.groups})")
 
 
+def _index_expr(axis: int, item: str) -> str:
+    """``{0}[:, :, item]``: index the per-sample ``axis`` of a batched tensor."""
+    return "{0}[" + ", ".join([":"] * (axis + 1) + [item]) + "]"
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Slice(Op):
+    """A range along one axis, Python's ``start:end:step``. ``slice dim=2 start=0 end=7``,
+    ``slice dim=-2 step=2`` (every other row)."""
+
+    kind = "slice"
+    aliases = ("narrow",)
+    family = "reshape"
+    summary = "a range along one axis"
+
+    dim: int = arg("int", min=-64, help="PyTorch dim (batch is 0)")
+    start: int = arg("int", 0, min=-(2**62))
+    end: int | None = arg("int", None, min=-(2**62), help="None: to the end")
+    step: int = arg("int", 1)
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        axis = sample_axis("slice", self.dim, x)
+        # Python's own rule for clipping start and end (negative values count from the end).
+        size = len(range(*slice(self.start, self.end, self.step).indices(x.dims[axis])))
+        if size < 1:
+            raise ShapeError(
+                f"slice {self.start}:{'' if self.end is None else self.end}:{self.step} of axis "
+                f"{self.dim} ({x.dims[axis]} long) in {x} is empty"
+            )
+        dims = tuple(size if i == axis else d for i, d in enumerate(x.dims))
+        if ctx.trace is not None:
+            end = x.dims[axis] if self.end is None else self.end
+            ctx.trace.step("shape", f"axis {self.dim} becomes len(range(start, end, step)) clipped to its size",
+                           f"{x}: len(range({self.start}, {end}, {self.step})) of {x.dims[axis]}",
+                           str(Shape(dims)))
+        return Out(Shape(dims), rf=ELEMENTWISE if axis == 0 else DROP)
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        axis = sample_axis("slice", self.dim, ins[0])
+        end = "" if self.end is None else str(self.end)
+        return TorchEmit(None, _index_expr(axis, f"{self.start}:{end}:{self.step}"))
+
+
 @register
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Chunk(Op):
@@ -225,7 +274,7 @@ class Chunk(Op):
     dim: int = arg("int", 1, min=-64, help="PyTorch dim (batch is 0)")
 
     def _axis(self, x: Shape) -> int:
-        return _sample_axis("chunk", self.dim, x)
+        return sample_axis("chunk", self.dim, x)
 
     def _bounds(self, x: Shape) -> tuple[int, int, int]:
         """(axis, first entry, entries) of the piece, as torch.chunk cuts it."""
@@ -263,3 +312,92 @@ class Chunk(Op):
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
         return TorchEmit(None, f"{{0}}.chunk({self.chunks}, dim={self.dim})[{self.index}]")
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Select(Op):
+    """One position along an axis, which disappears. ``select dim=1 index=0`` (ViT's class token)."""
+
+    kind = "select"
+    family = "reshape"
+    summary = "one position along an axis (the axis is removed)"
+
+    dim: int = arg("int", min=-64, help="PyTorch dim (batch is 0)")
+    index: int = arg("int", 0, min=-(2**62))
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        axis = sample_axis("select", self.dim, x)
+        size = x.dims[axis]
+        if not -size <= self.index < size:
+            raise ShapeError(f"select index {self.index} is out of range for axis {self.dim} of {x} ({size} long)")
+        dims = x.dims[:axis] + x.dims[axis + 1:]
+        if not dims:
+            raise ShapeError(f"select on {x} leaves a scalar per sample")
+        if ctx.trace is not None:
+            ctx.trace.step("shape", f"the input without axis {self.dim} (one position taken)", str(x),
+                           str(Shape(dims)))
+        return Out(Shape(dims), rf=DROP)
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        return TorchEmit(None, _index_expr(sample_axis("select", self.dim, ins[0]), str(self.index)))
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Index(Op):
+    """Look up positions along one axis by an integer tensor (the second input):
+    ``table[index]``. The output has the index's axes in place of that axis.
+    ``index dim=1 table idx``."""
+
+    kind = "index"
+    aliases = ("gather", "take", "embedding_lookup")
+    family = "reshape"
+    summary = "positions looked up by an integer tensor"
+    arity = (2, 2)
+
+    dim: int = arg("int", 1, min=-64, help="PyTorch dim (batch is 0)")
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x, idx = ins
+        axis = sample_axis("index", self.dim, x)
+        out = Shape(x.dims[:axis] + idx.dims + x.dims[axis + 1:])
+        if ctx.trace is not None:
+            ctx.trace.step("shape", f"axis {self.dim} of the table replaced by the index's axes",
+                           f"{x} indexed by {idx}", str(out))
+        return Out(out, rf=DROP)
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        axis = sample_axis("index", self.dim, ins[0])
+        return TorchEmit(None, _index_expr(axis, "{1}"))
+
+
+@register
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Expand(Op):
+    """Broadcast to a larger per-sample shape without copying (axes of size 1 grow;
+    missing leading axes are added). ``expand 64x7x7``."""
+
+    kind = "expand"
+    aliases = ("broadcast_to",)
+    family = "reshape"
+    summary = "broadcast to a larger shape"
+
+    shape: Shape = arg("shape", positional=True, help="per-sample target shape")
+
+    def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
+        x = ins[0]
+        target = self.shape.dims
+        if len(x.dims) > len(target) or any(
+            d not in (1, t) for d, t in zip(reversed(x.dims), reversed(target))
+        ):
+            raise ShapeError(f"cannot expand {x} to {self.shape}: each axis must match or be 1")
+        if ctx.trace is not None:
+            ctx.trace.step("shape", "the shape it is expanded to (axes of size 1 grow)", f"{x} to {self.shape}",
+                           str(self.shape))
+        return Out(self.shape, rf=DROP)
+
+    def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
+        dims = ", ".join(map(str, self.shape.dims))
+        return TorchEmit(None, f"{{0}}.expand({{0}}.shape[0], {dims})")

@@ -1,0 +1,87 @@
+"""Reading a meta-device module: two records in eval mode, one more pair in training mode
+for layers eval mode skips, then the graph."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from torch import nn
+
+from ..errors import NetarithError, SourceError
+from ..graph import Graph
+from ..ops.base import make
+from ..shape import Shape
+from ._torch_convert import Converter
+from ._torch_handlers import HANDLERS
+from ._torch_modules import counts_alike, module_op
+from ._torch_trace import Event, Module, Trace, record
+
+__all__ = ["read"]
+
+
+def _capture(module: nn.Module, x: Any) -> bool:
+    """Read this module as one layer? Only if netarith's op counts its parameters alike."""
+    rank = x.dim()
+    if rank < 2:
+        return False
+    shape = Shape(tuple(int(d) for d in x.shape[1:]))
+
+    def dims(d: int) -> int | None:
+        d %= rank
+        return None if d == 0 else d
+
+    op = module_op(module, shape, dims)
+    return op is not None and counts_alike(module, op, shape)
+
+
+def read(torch: ModuleType, module: nn.Module, shape: Shape,
+         name: str) -> tuple[Graph, dict[str, str], tuple[str, ...]]:
+    """The graph, each leaf module call's output node, and notes on calls made opaque."""
+    reserved = {path for path, _ in module.named_modules() if path}
+    was_training = module.training
+
+    def trace(batch: int, training: bool) -> Trace:
+        module.train(training)
+        x = torch.empty(batch, *shape.dims, device="meta")
+        try:
+            return record(module, x, _capture, reserved)
+        except NetarithError:
+            raise
+        except Exception as exc:
+            raise SourceError(
+                f"running {name} on a {shape} input (batch {batch}, meta device) failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+
+    try:
+        t2, t3 = trace(2, False), trace(3, False)
+        cv = Converter(HANDLERS)
+        cv.run(t2, t3)
+        leaves = {call: cv.vals[ref].node for call, ref in t2.leaves.items() if ref in cv.vals}
+        paths = {id(p): path for path, p in module.named_parameters()}
+        missing = set(paths.values()) - _used(t2, paths, cv)
+        if missing:
+            u2, u3 = trace(2, True), trace(3, True)
+            ran = t2.ran
+
+            def aux(e: Event) -> bool:
+                own = e.name.partition("@")[0] if isinstance(e, Module) else ""
+                return any(s not in ran for s in e.scopes) or (bool(own) and own not in ran)
+
+            cv.train_only = True
+            cv.run(u2, u3, aux)
+            cv.train_only = False
+            missing -= _used(u2, paths, cv)
+        params = dict(module.named_parameters())
+        for path in sorted(missing):
+            cv.add(path, make("tensor", shape=Shape(tuple(params[path].shape) or (1,)), role="learned"),
+                   [], "tensor")
+            cv.notes.append(f"{path}: a parameter the forward pass never reads")
+    finally:
+        module.train(was_training)
+    return Graph(tuple(cv.nodes), name), leaves, tuple(cv.notes)
+
+
+def _used(t: Trace, paths: dict[int, str], cv: Converter) -> set[str]:
+    return {paths[i] for i in t.counted if i in paths} | cv.used

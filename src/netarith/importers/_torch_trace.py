@@ -1,0 +1,338 @@
+"""Recording one forward pass of a PyTorch model on the meta device.
+
+A :class:`Recorder` runs the model under a ``TorchFunctionMode`` (which sees every
+call of the PyTorch API made in Python: ``F.relu``, ``torch.cat``, ``x + y``,
+``x.view``...) with hooks on every module. Modules netarith knows as a whole
+(``nn.Conv2d``, ``nn.BatchNorm2d``...) are recorded as one event under their
+module path and the calls inside them are not; everything else is recorded call
+by call under the path of the module that made it. Tensors are followed by
+identity, so each event knows which earlier events (or which parameters) its
+inputs came from. Nothing is computed: meta tensors have shapes, no data.
+
+Only this module, the converter and the importer import torch.
+"""
+
+from __future__ import annotations
+
+import dis
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+__all__ = ["Call", "Event", "Module", "Recorder", "Ref", "Source", "Trace", "readable"]
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """Output ``index`` of event number ``event``."""
+
+    event: int
+    index: int = 0
+
+
+@dataclass(slots=True)
+class Event:
+    """Something that produced tensors: its name, where it ran, its outputs' full shapes."""
+
+    name: str
+    scopes: tuple[str, ...]  # paths of the modules running, outermost first
+    outputs: list[tuple[int, ...]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Source(Event):
+    """A tensor no recorded call produced: the input, a parameter, a buffer, a constant."""
+
+    role: str = "constant"  # input | learned | buffer | constant
+    path: str = ""
+
+
+@dataclass(slots=True)
+class Module(Event):
+    """A call of a module netarith reads as a whole."""
+
+    module: nn.Module | None = None
+    inputs: tuple[Ref, ...] = ()
+
+
+@dataclass(slots=True)
+class Call(Event):
+    """A call of a PyTorch function or tensor method; tensors in args replaced by Refs."""
+
+    func: Any = None
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    operator: str | None = None  # "+", "@", "+=" when written as an operator, not a method call
+    within: str = ""  # the class of the leaf module (one without children) the call ran in
+
+
+@dataclass(slots=True)
+class Trace:
+    """The events of one forward pass and what the importer needs besides."""
+
+    events: list[Event]
+    output: Any  # the model's output, tensors replaced by Refs
+    ran: set[str]  # paths of the modules that ran
+    leaves: dict[str, Ref]  # call name of each leaf module ("path", "path@2") -> its output
+    counted: set[int]  # ids of parameters read by whole-module events
+
+
+def readable(func: Any) -> str:
+    """A short name for a PyTorch callable: ``relu``, ``add``, ``getitem``."""
+    name = getattr(func, "__name__", None) or type(func).__name__
+    if name == "__get__":
+        name = getattr(getattr(func, "__self__", None), "__name__", "get")
+    name = name.strip("_")  # add_ (in place), __add__
+    if name[:1] in ("i", "r") and name[1:] in ("add", "mul", "sub", "truediv", "matmul", "and", "or"):
+        name = name[1:]  # __iadd__, __radd__
+    return _SHORT.get(name, name or "call")
+
+
+_SHORT = {"truediv": "div", "scaled_dot_product_attention": "attention",
+          "multi_head_attention_forward": "attention"}
+
+
+_T = torch.Tensor
+_ARITHMETIC = {_T.add, _T.add_, _T.sub, _T.sub_, _T.mul, _T.mul_, _T.div, _T.div_, _T.matmul, _T.pow,
+               _T.__rsub__, _T.__rtruediv__, _T.__truediv__, _T.__itruediv__, _T.__matmul__, _T.__rmatmul__,
+               _T.__and__, _T.__or__, _T.__pow__, _T.__rpow__, _T.__neg__, _T.__eq__, _T.__ne__,
+               _T.__lt__, _T.__le__, _T.__gt__, _T.__ge__, _T.__mod__, _T.__floordiv__}
+#: Python 3.10 has one opcode per operator; 3.11 has BINARY_OP with the operator as its argument
+_OPCODES = {"BINARY_ADD": "+", "INPLACE_ADD": "+=", "BINARY_MULTIPLY": "*", "INPLACE_MULTIPLY": "*=",
+            "BINARY_SUBTRACT": "-", "INPLACE_SUBTRACT": "-=", "BINARY_TRUE_DIVIDE": "/",
+            "INPLACE_TRUE_DIVIDE": "/=", "BINARY_MATRIX_MULTIPLY": "@", "INPLACE_MATRIX_MULTIPLY": "@=",
+            "BINARY_POWER": "**", "UNARY_NEGATIVE": "-", "COMPARE_OP": "compare"}
+
+
+def _operator(frame: Any) -> str | None:
+    """The operator the instruction being run in ``frame`` applies, if it is one."""
+    code, i = frame.f_code.co_code, frame.f_lasti
+    if not 0 <= i < len(code):
+        return None
+    name = dis.opname[code[i]]
+    if name == "BINARY_OP":
+        ops = getattr(dis, "_nb_ops", None)
+        return str(ops[code[i + 1]][1]) if ops and code[i + 1] < len(ops) else "op"
+    return _OPCODES.get(name)
+
+
+def _tensors(value: Any) -> Iterator[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _tensors(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _tensors(item)
+
+
+class Recorder(TorchFunctionMode):
+    """Records one forward pass; see the module docstring."""
+
+    def __init__(self, model: nn.Module, capture: Callable[[nn.Module, torch.Tensor], bool],
+                 reserved: set[str]) -> None:
+        super().__init__()
+        self.model = model
+        self.capture = capture
+        self.events: list[Event] = []
+        self.producer: dict[int, Ref] = {}
+        self.alive: list[Any] = []  # keeps every seen tensor alive, so ids stay unique
+        self.params: dict[int, tuple[str, str]] = {}  # id -> (path, role)
+        for path, p in model.named_parameters(remove_duplicate=True):
+            self.params[id(p)] = (path, "learned")
+        for path, b in model.named_buffers(remove_duplicate=True):
+            self.params.setdefault(id(b), (path, "buffer"))
+        self.reserved = reserved  # module paths: kept free for the modules' own nodes
+        self.names: set[str] = set()
+        self.calls: dict[str, int] = {}
+        self.stack: list[str] = []
+        self.leaf_class: list[str] = []  # per stack entry: the module's class if it has no children
+        self.capturing = 0
+        self.busy = False
+        self.ran: set[str] = set()
+        self.leaves: dict[str, Ref] = {}
+        self.counted: set[int] = set()
+        self.handles: list[Any] = []
+        self.paths = {id(m): path for path, m in model.named_modules()}
+        self._starts: list[int] = []
+        self._pending: tuple[nn.Module, str, tuple[Ref, ...]] | None = None
+
+    # -- names -------------------------------------------------------------
+    def unique(self, base: str) -> str:
+        name, n = base, 1
+        while name in self.names or name in self.reserved:
+            n += 1
+            name = f"{base}_{n}"
+        self.names.add(name)
+        return name
+
+    def scope(self) -> str:
+        return self.stack[-1] if self.stack else ""
+
+    # -- tensors -----------------------------------------------------------
+    def ref(self, t: torch.Tensor) -> Ref:
+        known = self.producer.get(id(t))
+        if known is not None:
+            return known
+        path, role = self.params.get(id(t), ("", "constant"))
+        if role == "constant":
+            scope = self.scope()
+            name = self.unique(f"{scope}.constant" if scope else "constant")
+        else:
+            name = path
+            self.names.add(name)
+        self.events.append(Source(name, tuple(self.stack), [tuple(t.shape)], role, path))
+        return self.produced(t, Ref(len(self.events) - 1))
+
+    def produced(self, t: torch.Tensor, ref: Ref) -> Ref:
+        self.producer[id(t)] = ref
+        self.alive.append(t)
+        return ref
+
+    def swap(self, value: Any) -> Any:
+        """``value`` with each tensor replaced by its Ref (lists and tuples kept)."""
+        if isinstance(value, torch.Tensor):
+            return self.ref(value)
+        if isinstance(value, (list, tuple)) and not isinstance(value, torch.Size):
+            items = [self.swap(v) for v in value]
+            return items if isinstance(value, list) else tuple(items)
+        if isinstance(value, dict):
+            return {k: self.swap(v) for k, v in value.items()}
+        return value
+
+    def add_input(self, x: torch.Tensor, name: str) -> None:
+        self.names.add(name)
+        self.events.append(Source(name, (), [tuple(x.shape)], "input"))
+        self.produced(x, Ref(len(self.events) - 1))
+
+    # -- hooks ---------------------------------------------------------------
+    def install(self) -> None:
+        for module in self.model.modules():
+            self.handles.append(module.register_forward_pre_hook(self._enter, with_kwargs=True))
+            self.handles.append(module.register_forward_hook(self._leave, with_kwargs=True, always_call=True))
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+    def _enter(self, module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if self.capturing:
+            self.capturing += 1
+            return
+        self.busy = True
+        try:
+            path = self.paths.get(id(module), type(module).__name__)
+            self.ran.add(path)
+            first = next(_tensors(args), None)
+            self.stack.append(path)
+            self.leaf_class.append("" if any(True for _ in module.children()) else type(module).__name__)
+            own = [id(p) for p in module.parameters()]
+            if first is not None and not (set(own) & self.counted) and self.capture(module, first):
+                inputs = tuple(self.ref(t) for t in _tensors(args))
+                self.counted.update(own)
+                self.capturing = 1
+                self._pending = (module, path, inputs)
+            self._starts.append(len(self.events))
+        finally:
+            self.busy = False
+
+    def _call_name(self, path: str) -> str:
+        n = self.calls.get(path, 0) + 1
+        self.calls[path] = n
+        return path if n == 1 else f"{path}@{n}"
+
+    def _leave(self, module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any) -> None:
+        if self.capturing > 1:
+            self.capturing -= 1
+            return
+        self.busy = True
+        try:
+            path = self.stack.pop()
+            self.leaf_class.pop()
+            start = self._starts.pop()
+            call = self._call_name(path or type(module).__name__.lower())
+            if self.capturing == 1 and self._pending is not None:
+                self.capturing = 0
+                mod, _, inputs = self._pending
+                self._pending = None
+                self.names.add(call)
+                outs = list(_tensors(output))
+                self.events.append(Module(call, tuple(self.stack), [tuple(t.shape) for t in outs], mod, inputs))
+                for i, t in enumerate(outs):
+                    self.produced(t, Ref(len(self.events) - 1, i))
+            elif not any(True for _ in module.children()):
+                self._name_leaf(call, start, output)
+            out = next(_tensors(output), None)
+            if out is not None and not any(True for _ in module.children()):
+                self.leaves[call] = self.ref(out)
+        finally:
+            self.busy = False
+
+    def _name_leaf(self, call: str, start: int, output: Any) -> None:
+        """A leaf module traced call by call that made one event: give it the module's name."""
+        made = [i for i in range(start, len(self.events)) if isinstance(self.events[i], Call)]
+        out = next(_tensors(output), None)
+        if len(made) != 1 or out is None or self.producer.get(id(out)) != Ref(made[0]):
+            return
+        event = self.events[made[0]]
+        if call in self.names:
+            return
+        self.names.discard(event.name)
+        self.names.add(call)
+        event.name = call
+
+    # -- calls ---------------------------------------------------------------
+    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
+        kwargs = kwargs or {}
+        if self.busy or self.capturing:
+            return func(*args, **kwargs)
+        # C methods call the mode straight from the model's frame: was it `x + y` or `x.add(y)`?
+        operator = _operator(sys._getframe(1)) if func in _ARITHMETIC else None
+        result = func(*args, **kwargs)
+        outs = list(_tensors(result))
+        if func is torch.Tensor.__setitem__:
+            outs = [args[0]]
+        if not outs:
+            return result
+        self.busy = True
+        try:
+            self._record(func, args, kwargs, outs, operator)
+        finally:
+            self.busy = False
+        return result
+
+    def _record(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], outs: list[torch.Tensor],
+                operator: str | None = None) -> None:
+        swapped_args = self.swap(args)
+        swapped_kwargs = self.swap(kwargs)
+        scope = self.scope()
+        op = readable(func)
+        name = self.unique(f"{scope}.{op}" if scope else op)
+        within = self.leaf_class[-1] if self.leaf_class else ""
+        self.events.append(Call(name, tuple(self.stack), [tuple(t.shape) for t in outs], func,
+                                tuple(swapped_args), dict(swapped_kwargs), operator, within))
+        for i, t in enumerate(outs):
+            self.produced(t, Ref(len(self.events) - 1, i))
+
+
+def record(model: nn.Module, x: torch.Tensor, capture: Callable[[nn.Module, torch.Tensor], bool],
+           reserved: set[str]) -> Trace:
+    """Run ``model(x)`` once under a :class:`Recorder`."""
+    recorder = Recorder(model, capture, reserved)
+    recorder.add_input(x, "input")
+    recorder.install()
+    try:
+        with torch.no_grad(), recorder:
+            output = model(x)
+        recorder.busy = True
+        swapped = recorder.swap(output)
+    finally:
+        recorder.remove()
+    return Trace(recorder.events, swapped, recorder.ran, recorder.leaves, recorder.counted)
