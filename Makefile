@@ -41,9 +41,12 @@ demo: $(VENV)/.core
 	@echo "== The same network under PyTorch's rounding: 224 gives 54, 227 gives 55 =="
 	$(BIN)/netarith analyze "3x224x224 | conv1: conv 96 k11 s4" --convention pytorch
 	$(BIN)/netarith analyze examples/alexnet-paper.net --convention pytorch --input 3x227x227
+	@echo
+	@echo "== The paper's own figures checked, and what explains each mismatch =="
+	$(BIN)/netarith audit alexnet-paper
 
 lint: $(VENV)/.test
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests tests_torchvision
 
 typecheck: $(VENV)/.test
 	$(BIN)/mypy
