@@ -629,9 +629,9 @@ class _Search:
         for changes in self._candidates(window, conv, pairs=True, cheap=scope is not None):
             if len(changes) > 1 and not singles_done:
                 singles_done = True
-                ranked = [self._with_breaks(e, conv) for e in _rank(out)[:12]]
-                if any(not e.breaks for e in ranked):
-                    return ranked
+                out = [self._with_breaks(e, conv) for e in _rank(out)[:300]]
+                if any(not e.breaks for e in out):
+                    return _rank(out)[:12]
             if self.evaluated > budget or time.perf_counter() - started > SEARCH_SECONDS:
                 self.truncated = (f"the search for {claim.figure} stopped after "
                                   f"{self.evaluated - budget + SEARCH_BUDGET:,} variants (its budget); "
@@ -647,9 +647,9 @@ class _Search:
                 continue
             out.append(Explanation("architecture", f"{_describe(changes)} gives {_show(value)}",
                                    tuple(c.text for c in changes), value, sum(c.cost for c in changes)))
-            if len(out) > 200:
-                break
-        return [self._with_breaks(e, conv) for e in _rank(out)[:12]]
+            if singles_done and len(out) > 400:
+                break  # enough pairs to rank; every single change is always tried
+        return _rank(self._with_breaks(e, conv) for e in _rank(out)[:300])[:12]
 
     def _needs_channels(self, claim: Claim) -> bool:
         """A neuron count that no square map of the layer's channels gives: only a change of
@@ -712,6 +712,8 @@ class _Search:
         return window or layers
 
     def _with_breaks(self, explanation: Explanation, conv: Convention) -> Explanation:
+        if explanation.breaks or explanation.text.endswith("no longer match)"):
+            return explanation  # already checked
         changes = [self._change_from_text(t) for t in explanation.changes]
         variant = self._apply(tuple(c for c in changes if c is not None), conv)
         if variant is None:
@@ -785,7 +787,8 @@ class _Search:
                 yield Change("input", f"input {new}", 1.0 + 0.01 * abs(size - base), name.name, "shape", new)
         for other in CONVENTIONS.values():
             if other.name != conv.name:
-                yield Change("convention", f"convention {other.name}", 1.0, value=other)
+                # a global claim about the authors' framework: less plausible than one layer's typo
+                yield Change("convention", f"convention {other.name}", 1.5, value=other)
         for node in layers:
             yield from self._arg_changes(node)
         for node in layers:

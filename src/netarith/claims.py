@@ -18,7 +18,7 @@ digit. Shapes (``55x55x96``) may be printed HxWxC or CxHxW.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,8 @@ class Value:
             if not isinstance(computed, tuple):
                 return "mismatch"
             return "match" if _same_shape(self.shape, computed) else "mismatch"
+        if isinstance(computed, tuple) and len(computed) == 1:
+            computed = computed[0]  # a vector's shape printed as one number: 4096
         if isinstance(computed, tuple) or self.number is None:
             return "mismatch"
         if computed == self.number:
@@ -105,6 +107,8 @@ class Value:
 def _same_shape(claimed: tuple[int, ...], computed: tuple[int, ...]) -> bool:
     if claimed == computed:
         return True
+    if len(claimed) == len(computed) - 1:
+        return claimed == computed[1:]  # the map's size without its channels: "112x112"
     # HxWxC as printed in papers, against channels-first CxHxW
     return len(claimed) == len(computed) and claimed == (*computed[1:], computed[0])
 
@@ -265,6 +269,8 @@ def _claim(item: Any, n: int, where: str) -> Claim:
         value = parse_value(item["value"])
     except SourceError as exc:
         raise NotationError(f"{where}claim {n} ({figure}): {exc}") from None
+    if quantity == "shape" and value.shape is None and value.exact and value.number is not None:
+        value = replace(value, shape=(int(value.number),))  # a vector: "4096"
     if (quantity == "shape") != (value.shape is not None):
         raise NotationError(f"{where}claim {n} ({figure}): a shape figure needs a shape value and "
                             "a count figure a number")
