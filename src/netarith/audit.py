@@ -128,7 +128,9 @@ class AuditReport:
 def audit(target: str | ClaimsFile, *, convention: str | None = None) -> AuditReport:
     """Audit a zoo model's claims, or a claims file.
 
-    >>> r = audit("tests/data/claims/alexnet-paper.yaml")   # doctest: +SKIP
+    >>> report = audit("alexnet-paper")
+    >>> [(r.claim.figure, r.verdict) for r in report.results if r.verdict == "mismatch"]
+    [('conv1.neurons', 'mismatch')]
     """
     claims = target if isinstance(target, ClaimsFile) else _find_claims(target)
     from .sources import load

@@ -76,9 +76,9 @@ def slide(
     elif padding == "same":
         if same_style != "tensorflow" and any(v != 1 for v in s):
             raise ShapeError(
-                f"padding 'same' is not supported for strided {kind} in PyTorch "
-                f"(stride {'x'.join(map(str, s))}); write the padding out, "
-                "or use --convention tensorflow, where 'same' gives ceil(i/s)"
+                f"padding 'same' is not supported for strided {kind} under the {ctx.convention.name} "
+                f"convention (stride {'x'.join(map(str, s))}; PyTorch refuses it too); write the padding "
+                "out, or use --convention tensorflow, where 'same' gives ceil(i/s)"
             )
         pads = tuple(same_padding(i, kk, ss, dd, same_style, trace=ctx.trace, axis=axis)
                      for axis, i, kk, ss, dd in zip(axes, sizes, k, s, d))
