@@ -683,3 +683,29 @@ def test_missing_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def test_loaders_registered() -> None:
     assert {".onnx", ".prototxt", ".cfg"} <= set(LOADERS)
+
+
+TORCHVISION_EXPORTS = ["alexnet", "resnet18", "mobilenet_v2", "squeezenet1_1", "googlenet", "efficientnet_b0",
+                       "convnext_tiny", "shufflenet_v2_x0_5"]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", TORCHVISION_EXPORTS)
+def test_torchvision_architectures_exported_by_torch(torch: ModuleType, tmp_path: Path, name: str) -> None:
+    """A torchvision network (the zoo's, built as torchvision builds it) exported by torch with its
+    batch norm kept reads back with torchvision's published num_params and _ops."""
+    import csv
+
+    from netarith import zoo
+
+    with (Path(__file__).parent / "data" / "torchvision_meta.csv").open(newline="") as f:
+        row = next(r for r in csv.DictReader(f) if r["model"] == name)
+    graph = zoo.build(name)
+    module = to_torch(graph)
+    path = tmp_path / f"{name}.onnx"
+    _export(torch, module, analyze(graph).input.dims, path, training=torch.onnx.TrainingMode.PRESERVE,
+            do_constant_folding=False)
+    report = analyze(path)
+    assert not report.totals.not_counted, report.totals.not_counted
+    assert report.totals.params == int(row["num_params"])
+    assert round(report.totals.macs / 1e9, 3) == float(row["gflops"])

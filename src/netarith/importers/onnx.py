@@ -45,7 +45,7 @@ from ..ops.norm import LRN, BatchNorm, GroupNorm, InstanceNorm, LayerNorm, Scale
 from ..ops.opaque import Opaque
 from ..ops.pool import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
 from ..ops.resample import Pad, Upsample
-from ..ops.reshape import Flatten, Permute, Reshape
+from ..ops.reshape import Flatten, Permute, Reshape, Slice
 from ..shape import Shape
 from ._common import Assembler, clean_name, parse_input
 from ._onnxwire import strip
@@ -1029,10 +1029,43 @@ def _reshape_target(imp: _Importer, i: int, x: Shape) -> tuple[int, ...] | None:
 def _transpose(imp: _Importer, i: int) -> list[str | None]:
     x_name = imp.act(i, 0)
     x = imp.shape(x_name)
-    perm = imp.ints(imp.attrs(i), "perm", tuple(reversed(range(len(x.dims) + 1))))
+    rank = len(x.dims) + 1
+    perm = imp.ints(imp.attrs(i), "perm", tuple(reversed(range(rank))))
+    perm = tuple(p % rank for p in perm)  # torch's exporter can write movedim(-1, 1) as perm [0, -1, 1, 2]
     if not perm or perm[0] != 0:
         raise _Unsupported("it moves the batch axis")
     return [imp.add(i, Permute(order=perm), [x_name])]
+
+
+def _slice(imp: _Importer, i: int) -> list[str | None]:
+    """Slice with constant starts, ends, axes and steps (opset 10+; attributes before): one
+    ``slice`` layer per axis (torch exports ``x.chunk(2, dim=1)[0]`` this way)."""
+    x_name = imp.act(i, 0)
+    x = imp.shape(x_name)
+    if imp.opset < 10:
+        attrs = imp.attrs(i)
+        starts, ends = imp.ints(attrs, "starts", ()), imp.ints(attrs, "ends", ())
+        axes: tuple[int, ...] | None = imp.ints(attrs, "axes", ()) or None
+        steps: tuple[int, ...] | None = None
+    else:
+        starts_c, ends_c = imp.const_ints(i, 1, "starts"), imp.const_ints(i, 2, "ends")
+        if starts_c is None or ends_c is None:
+            raise _Unsupported("its starts and ends are computed at run time")
+        starts, ends = starts_c, ends_c
+        axes = imp.const_ints(i, 3, "axes") if len(imp.nodes[i].input) > 3 else None
+        steps = imp.const_ints(i, 4, "steps") if len(imp.nodes[i].input) > 4 else None
+    rank = len(x.dims) + 1
+    axes = axes or tuple(range(len(starts)))
+    steps = steps or (1,) * len(starts)
+    name = x_name
+    for n, (axis, start, end, step) in enumerate(zip(axes, starts, ends, steps)):
+        axis %= rank
+        if axis == 0:
+            raise _Unsupported("it slices the batch axis")
+        huge = 2**62  # ONNX writes "to the end" as INT64_MAX
+        op = Slice(dim=axis, start=max(-huge, min(start, huge)), end=None if end >= huge else end, step=step)
+        name = imp.add(i, op, [name], "" if n == len(axes) - 1 else f".axis{axis}")
+    return [name]
 
 
 def _lrn(imp: _Importer, i: int) -> list[str | None]:
@@ -1246,6 +1279,7 @@ _HANDLERS: dict[str, _Handler] = {
     "Squeeze": _reshape_like,
     "Unsqueeze": _reshape_like,
     "Transpose": _transpose,
+    "Slice": _slice,
     "LRN": _lrn,
     "Pad": _pad,
     "Resize": _resize,

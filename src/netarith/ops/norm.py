@@ -296,10 +296,11 @@ class Scale(Op):
         return Out(x, params=params, extras={"mul": x.numel}, connections=links)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
-        # A depthwise 1x1 convolution holds exactly C scales (and C shifts).
+        # Parameters multiplied in, as torchvision's layer scale does (a 1x1 depthwise convolution
+        # would hold the same numbers but count as multiply-accumulates once exported).
         x = ins[0]
-        n = max(1, x.rank)
-        module = f"nn.Conv{n}d({x.channels}, {x.channels}, 1, groups={x.channels}, bias={self.bias})"
-        if x.rank == 0:
-            return TorchEmit(module, "{m}({0}.unsqueeze(-1)).squeeze(-1)")
-        return TorchEmit(module)
+        dims = ", ".join(str(d) for d in (x.channels, *(1,) * x.rank))
+        if self.bias:
+            return TorchEmit(f"nn.ParameterList([nn.Parameter(torch.ones({dims})), nn.Parameter(torch.zeros({dims}))])",
+                             "{0} * {m}[0] + {m}[1]")
+        return TorchEmit(f"nn.Parameter(torch.ones({dims}))", "{0} * {m}")

@@ -206,7 +206,8 @@ class ChannelShuffle(Op):
         return Out(x)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
-        return TorchEmit(f"nn.ChannelShuffle({self.groups})")
+        # The reshape-transpose form rather than nn.ChannelShuffle, which torch cannot export to ONNX.
+        return TorchEmit(None, f"{{0}}.unflatten(1, ({self.groups}, -1)).transpose(1, 2).flatten(1, 2)")
 
 
 def _index_expr(axis: int, item: str) -> str:
