@@ -115,3 +115,12 @@ def test_spec_error_from_python() -> None:
 
     with pytest.raises(SpecError, match="conv: 'kernel' must be >= 1: 0"):
         Conv(out=8, kernel=(0,))
+
+
+def test_layer_errors_know_their_layer_and_line() -> None:
+    with pytest.raises(ShapeError) as shape:
+        analyze("input 3x2x2\n\nconv3: conv 8 k3")
+    assert (shape.value.layer, shape.value.line) == ("conv3", 3)
+    with pytest.raises(GraphError) as graph:
+        analyze("input 3x8x8\na: conv 4 k1 <- inptu")
+    assert (graph.value.layer, graph.value.line) == ("a", 2)

@@ -271,7 +271,7 @@ def analyze_graph(
             got = ", ".join(str(s) for s in ins)
             if got and not all(str(s) in message for s in ins):
                 message += f" [input {got}]"
-            raise ShapeError(f"{where}{node.name}: {message}") from None
+            raise ShapeError(f"{where}{node.name}: {message}", layer=node.name, line=node.line) from None
         shape = out.shape
         shapes[node.name] = shape
         if isinstance(op, Input):

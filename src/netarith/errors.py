@@ -81,11 +81,20 @@ class SpecError(NetarithError):
     """A layer's arguments break a rule of its kind."""
 
 
-class GraphError(NetarithError):
+class _Located(NetarithError):
+    """An error about one layer: which (``layer``) and where it was written (``line``), if known."""
+
+    def __init__(self, message: str, *, layer: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.layer = layer
+        self.line = line
+
+
+class GraphError(_Located):
     """The layers do not form a valid graph."""
 
 
-class ShapeError(NetarithError):
+class ShapeError(_Located):
     """A layer cannot compute on the shape it receives."""
 
 

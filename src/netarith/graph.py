@@ -77,7 +77,7 @@ class Graph:
         for i, node in enumerate(nodes):
             check_name(node.name)
             if node.name in index:
-                raise GraphError(f"{_at(node)}duplicate layer name {node.name!r}")
+                raise GraphError(f"{_at(node)}duplicate layer name {node.name!r}", layer=node.name, line=node.line)
             index[node.name] = i
         for node in nodes:
             low, high = node.op.arity
@@ -85,12 +85,14 @@ class Graph:
             if n < low or (high is not None and n > high):
                 want = f"{low}" if low == high else f"at least {low}" if high is None else f"{low} to {high}"
                 raise GraphError(
-                    f"{_at(node)}{node.name}: {node.kind} takes {want} input(s), got {n}"
+                    f"{_at(node)}{node.name}: {node.kind} takes {want} input(s), got {n}",
+                    layer=node.name, line=node.line,
                 )
             for name in node.inputs:
                 if name not in index:
                     raise GraphError(
-                        f"{_at(node)}{node.name}: unknown input {name!r}{did_you_mean(name, index)}"
+                        f"{_at(node)}{node.name}: unknown input {name!r}{did_you_mean(name, index)}",
+                        layer=node.name, line=node.line,
                     )
         if not _is_sorted(nodes, index):
             nodes = _toposort(nodes, index)

@@ -33,7 +33,6 @@ MAX_BODY = 1_000_000
 #: Networks with more layers than this are refused (413).
 MAX_LAYERS = 10_000
 
-_AT_LINE = re.compile(r"^(?:[^:\n]*:)?line (\d+): ")
 _FORMATS = {
     "json": ("application/json", "json"),
     "csv": ("text/csv; charset=utf-8", "csv"),
@@ -80,8 +79,7 @@ def located(exc: NetarithError) -> ApiError:
     message = str(exc)
     if isinstance(exc, NotationError):
         return ApiError(422, "NotationError", message, line=exc.line, column=exc.column)
-    match = _AT_LINE.match(message)
-    line = int(match.group(1)) if match else None
+    line = getattr(exc, "line", None)  # ShapeError and GraphError know the line of their layer
     return ApiError(422, type(exc).__name__, message, line=line, column=1 if line else None)
 
 
