@@ -312,9 +312,8 @@ def _merge(ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]],
         if axis_rf is not None and broadcast:
             # Every output also sees the broadcast input's whole field.
             biggest = max(b.size for b in broadcast)
-            if biggest > axis_rf.size:
-                axis_rf = AxisRF(biggest, axis_rf.jump, axis_rf.pad + Fraction(biggest - axis_rf.size, 2))
-                axis_rf = AxisRF(_norm(axis_rf.size), axis_rf.jump, _norm(axis_rf.pad))
+            if biggest > axis_rf.size:  # grown about the same centre
+                axis_rf = AxisRF(biggest, axis_rf.jump, _norm(axis_rf.pad + Fraction(biggest - axis_rf.size, 2)))
             if trace is not None:
                 trace.note(f"rf.size {names[d]}", "a broadcast input's whole field reaches every output")
         if trace is not None and axis_rf is not None and (broadcast or not full):
