@@ -66,6 +66,9 @@ __all__ = ["Check", "LayerForm", "Probe", "SizeModel", "Sizes", "size_model", "s
 
 #: The largest input size the searches consider.
 SEARCH_LIMIT = 1 << 16
+#: The most sizes one listing or search walks through (each is a check of every layer), so that a
+#: huge input (10^6 pixels a side) or a huge range answers in seconds instead of hours.
+MAX_SPAN = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,9 +465,12 @@ def sizes(
     if input is not None:
         graph = graph.with_input(input)
     model = size_model(graph, convention, mode)
-    lo, hi = range if range is not None else (1, 2 * max(model.default.values()))
+    lo, hi = range if range is not None else _default_range(max(model.default.values()))
     if not 1 <= lo <= hi:
         raise SpecError(f"the range must be LO:HI with 1 <= LO <= HI: {lo}:{hi}")
+    if hi - lo + 1 > MAX_SPAN:
+        raise SpecError(f"the range {lo}:{hi} holds {hi - lo + 1:,} sizes; at most {MAX_SPAN:,} are searched "
+                        f"at once (e.g. {lo}:{lo + MAX_SPAN - 1})")
     minimum_, limits, method = min_input(model)
     exact: dict[str, tuple[int, ...]] = {}
     nearest: dict[str, tuple[int | None, int | None]] = {}
@@ -484,6 +490,14 @@ def sizes(
     if not model.closed:
         notes.append("some layers have no closed form; their sizes were found by running the layers")
     return Sizes(model, minimum_, limits, exact, (lo, hi), nearest, why, method, train, tuple(notes))
+
+
+def _default_range(default: int) -> tuple[int, int]:
+    """1 to twice the input; for a huge input, the MAX_SPAN sizes around it."""
+    if 2 * default <= MAX_SPAN:
+        return 1, 2 * default
+    lo = max(1, default - MAX_SPAN // 2)
+    return lo, lo + MAX_SPAN - 1
 
 
 def _span(lo: int, hi: int) -> Sequence[int]:
@@ -521,8 +535,10 @@ def _nearest(model: SizeModel, axis: str, smallest: Sequence[int]) -> tuple[int 
     """The exact sizes nearest the default input: at or below it, and at or above it."""
     default = model.default[axis]
     floor_ = smallest[model.variables.index(axis)]
-    below = next((n for n in _span(floor_, default)[::-1] if exact_at(model, axis, n, smallest)), None)
-    above = next((n for n in _span(default, 4 * default + 64) if exact_at(model, axis, n, smallest)), None)
+    below = next((n for n in _span(max(floor_, default - MAX_SPAN), default)[::-1]
+                  if exact_at(model, axis, n, smallest)), None)
+    above = next((n for n in _span(default, min(4 * default + 64, default + MAX_SPAN))
+                  if exact_at(model, axis, n, smallest)), None)
     return below, above
 
 
@@ -594,7 +610,7 @@ def _confirmed(model: SizeModel, smallest: tuple[int, ...]) -> bool:
 def _min_running(model: SizeModel) -> tuple[int, ...]:
     """The smallest valid input found by running the layers: the first square size that
     works, then each axis lowered with the others there."""
-    limit = 4 * max(model.default.values()) + 64
+    limit = min(4 * max(model.default.values()) + 64, SEARCH_LIMIT)
     square = next((n for n in _span(1, limit) if _run(model, dict.fromkeys(model.variables, n)) is None), None)
     if square is None:
         raise NetarithError(f"no input size up to {limit} makes every layer valid")
