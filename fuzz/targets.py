@@ -22,7 +22,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 import atheris  # noqa: E402
 
 with atheris.instrument_imports(include=["netarith"]):
-    import netarith  # noqa: F401
+    import netarith
     import netarith.audit
     import netarith.claims
     import netarith.draw

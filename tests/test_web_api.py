@@ -248,19 +248,20 @@ def test_features_are_called_when_present(client: TestClient, zoo_model: str,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, Any]] = []
 
-    def explain(report: Any, layer: str | None = None) -> list[dict[str, str]]:
+    def explain(source: Graph, layer: str | None = None) -> list[dict[str, str]]:
         calls.append(("explain", layer))
-        return [{"quantity": "H", "formula": "f", "numbers": "n", "result": str(report[layer].shape.dims[1])}]
+        return [{"quantity": "H", "formula": "f", "numbers": "n", "result": str(analyze(source)[layer].shape.dims[1])}]
 
-    def sizes(graph: Graph, lo: int | None = None, hi: int | None = None) -> dict[str, Any]:
-        calls.append(("sizes", (lo, hi)))
+    def sizes(graph: Graph, range: tuple[int, int] | None = None) -> dict[str, Any]:
+        calls.append(("sizes", range))
         return {"min_input": [3, 3]}
 
     def audit(report: Any, model: str) -> dict[str, Any]:
         calls.append(("audit", model))
         return {"verdicts": []}
 
-    monkeypatch.setitem(sys.modules, "netarith.explain", types.SimpleNamespace(explain=explain, sizes=sizes))
+    monkeypatch.setitem(sys.modules, "netarith.explain", types.SimpleNamespace(explain=explain))
+    monkeypatch.setitem(sys.modules, "netarith.sizes", types.SimpleNamespace(sizes=sizes))
     monkeypatch.setitem(sys.modules, "netarith.audit", types.SimpleNamespace(audit=audit))
     r = client.post("/api/explain", json={"source": SMALL, "layer": "c1"})
     assert r.json() == {"layer": "c1", "explanation": [

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .conventions import Convention, get_convention
+from .deadline import check as check_deadline
 from .errors import NetarithError, ShapeError, SpecError, did_you_mean
 from .graph import Graph, Node
 from .ops.base import Context, Out
@@ -239,6 +240,7 @@ def analyze_graph(
     training: set[str] = set()  # train-only layers and everything fed only by them
     first_input = graph.inputs[0].name
     for node in graph.nodes:
+        check_deadline()
         op = node.op
         if traces is not None:
             ctx = Context(conv, traces.setdefault(node.name, Trace()))

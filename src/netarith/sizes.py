@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from .arith import same_padding, window_count
 from .closedform import Const, Expr, NoClosedForm, Prod, Unknown, Var, affine, minimum, product, total
 from .conventions import Convention, get_convention
+from .deadline import check as check_deadline
 from .errors import NetarithError, ShapeError, SpecError
 from .graph import Graph, Node
 from .ops.base import Context, Out
@@ -294,6 +295,7 @@ def _read_rules(graph: Graph, first: str, conv: Convention, mode: str) -> tuple[
     probes: list[Probe] = []
     training: set[str] = set()
     for node in graph.nodes:
+        check_deadline()
         if any(n not in shapes for n in node.inputs):
             continue  # fed by a skipped auxiliary head
         ins = [shapes[n] for n in node.inputs]
@@ -508,6 +510,7 @@ def _span(lo: int, hi: int) -> Sequence[int]:
 
 def exact_at(model: SizeModel, axis: str, n: int, smallest: Sequence[int] | None = None) -> bool:
     """Valid, and no strided window along ``axis`` drops or invents a pixel at size ``n``."""
+    check_deadline()
     env = model.env(**{axis: n})
     try:
         if smallest is not None and model.monotone:
@@ -623,6 +626,7 @@ def _min_running(model: SizeModel) -> tuple[int, ...]:
 
 def _run(model: SizeModel, env: Mapping[str, int]) -> str | None:
     """Run every layer's own arithmetic at ``env``: None if valid, else the error."""
+    check_deadline()
     ctx = Context(model.convention)
     shapes: dict[str, Shape] = {}
     training: set[str] = set()

@@ -71,15 +71,21 @@ def _call(fn: Callable[..., Any], first: Any, **options: Any) -> Any:
 
 
 def explain(report: Report, layer: str | None) -> Any:
-    """Derivations of one layer (or all): ``netarith.explain.explain(report, layer=...)``."""
+    """Derivations of one layer (or all): ``netarith.explain.explain(graph, layer=..., convention=...)``,
+    which reads a source (the report's graph), not a report. One layer's answer is that layer's
+    derivation (its ``steps``, which the page shows as a table)."""
     fn = _function(("explain",), "explain")
-    return plain(_call(fn, report, layer=layer))
+    data = plain(_call(fn, report.graph, layer=layer, convention=report.convention.name))
+    if layer is not None and isinstance(data, dict) and len(data.get("layers") or ()) == 1:
+        return data["layers"][0]
+    return data
 
 
 def sizes(report: Report, lo: int | None, hi: int | None) -> Any:
-    """Valid and exact input sizes: ``sizes(graph, lo=..., hi=...)`` from netarith.explain or netarith.solve."""
-    fn = _function(("explain", "solve", "sizes"), "sizes")
-    return plain(_call(fn, report.graph, lo=lo, hi=hi))
+    """Valid and exact input sizes: ``sizes(graph, range=(lo, hi), convention=...)`` from netarith.sizes."""
+    fn = _function(("sizes", "explain", "solve"), "sizes")
+    span = (lo if lo is not None else 1, hi) if hi is not None else None
+    return plain(_call(fn, report.graph, range=span, convention=report.convention.name))
 
 
 def audit(report: Report, model: str) -> Any:
