@@ -510,7 +510,15 @@ class _Importer:
     def attrs(self, i: int) -> dict[str, Any]:
         from onnx import helper
 
-        return {a.name: helper.get_attribute_value(a) for a in self.nodes[i].attribute}
+        out: dict[str, Any] = {}
+        for a in self.nodes[i].attribute:
+            try:
+                value = helper.get_attribute_value(a)
+                out[a.name] = value.decode("utf-8") if isinstance(value, bytes) else value
+            except (UnicodeDecodeError, ValueError, TypeError) as exc:  # a damaged file: text that
+                # is not UTF-8, an attribute type onnx does not know
+                raise SourceError(f"{self.where(i)}: attribute '{a.name}' cannot be read ({exc})") from None
+        return out
 
     def act(self, i: int, k: int) -> str:
         node = self.nodes[i]
