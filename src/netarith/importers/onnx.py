@@ -152,7 +152,12 @@ class _Importer:
                 self.consumers.setdefault(t, []).append(i)
         self.outputs = {o.name for o in self.graph.output}
         for i in order:
-            self._node(i)
+            try:
+                self._node(i)
+            except (SpecError, ShapeError, GraphError) as exc:  # every message names the file and node
+                if str(exc).startswith(self.source):
+                    raise
+                raise type(exc)(f"{self.where(i)}: {exc}") from None
         self._write_notes()
         return self.asm.graph(clean_name(name, "model") if name else None)
 
@@ -464,6 +469,9 @@ class _Importer:
                     f"{self.where(i)}: netarith has no rule for {node.op_type}"
                     + (f" ({why})" if why else "")
                     + f" and ONNX shape inference gives no per-sample shape for its output '{t}'")
+            if any(d is not None and d < 1 for d in dims[1:]):
+                raise SourceError(f"{self.where(i)}: ONNX shape inference gives its output '{t}' the shape "
+                                  f"{list(dims)}, with sizes below 1: is the file damaged?")
             shape = Shape(tuple(d for d in dims[1:] if d is not None))
             suffix = f".out{k}" if k else ""
             op = Opaque(op=clean_name(node.op_type, "op"), shape=shape, params=params if not k else 0,
