@@ -1,12 +1,14 @@
 # netarith: two commands on a fresh machine.
 #   make demo   install netarith into .venv and show AlexNet as published (224 and 227)
 #   make test   install what the tests need into .venv and run them (lint, types, tests)
+#   make fuzz   fuzz every reader for FUZZ_SECONDS each (atheris), then the load test (issue 9)
+#   make load   50 clients for 30 s against `netarith serve` on 127.0.0.1 (docs/load-test.md)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint typecheck pytest clean
+.PHONY: demo test lint typecheck pytest clean fuzz load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +19,10 @@ $(VENV)/.core: $(BIN)/python pyproject.toml
 
 $(VENV)/.test: $(VENV)/.core requirements/test.txt
 	$(PIP) install -r requirements/test.txt
+	touch $@
+
+$(VENV)/.fuzz: $(VENV)/.test requirements/fuzz.txt
+	$(PIP) install -r requirements/fuzz.txt
 	touch $@
 
 # The browser tests drive Debian's Chromium; install it only when it is missing (CI runs as root,
@@ -43,7 +49,7 @@ demo: $(VENV)/.core
 	$(BIN)/netarith analyze examples/alexnet-paper.net --convention pytorch --input 3x227x227
 
 lint: $(VENV)/.test
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests fuzz
 
 typecheck: $(VENV)/.test
 	$(BIN)/mypy
@@ -53,5 +59,14 @@ pytest: $(VENV)/.test $(CHROMIUM)
 
 test: lint typecheck pytest
 
+# Bounded: FUZZ_SECONDS per target (6 targets), then the 30 s load test; results in docs/.
+FUZZ_SECONDS ?= 60
+fuzz: $(VENV)/.fuzz
+	$(BIN)/python fuzz/run.py --seconds $(FUZZ_SECONDS) --out docs/fuzz-results.md
+	$(BIN)/python fuzz/load.py --out docs/load-test.md
+
+load: $(VENV)/.fuzz
+	$(BIN)/python fuzz/load.py --out docs/load-test.md
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .fuzz

@@ -185,7 +185,7 @@ async def _client(port: int, mix: list[tuple[Kind, int]], until: float, result: 
         result.by_kind[kind.name] += 1
         if status != kind.expect:
             result.wrong.append(f"{kind.name}: {status}, expected {kind.expect}")
-        if not keep:
+        if not keep or kind.declared_length is not None:  # it never sent the body it declared
             connection[1].close()
             connection = None
     if connection is not None:
@@ -295,6 +295,8 @@ def start_server(*args: str, port: int | None = None) -> Iterator[tuple[int, sub
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+        if process.stderr is not None:
+            process.stderr.close()
 
 
 def cpu_seconds(process: subprocess.Popen[bytes]) -> float:

@@ -130,9 +130,10 @@ def create_app(*, time_limit: float = 10.0, allowed_hosts: Sequence[str] = (),
                 body = await read_json(request)
                 result = await run(lambda: handler(body))
             except api.ApiError as exc:
-                # a body left unread (too large, too slow) would otherwise be read as the next request
-                close = {"Connection": "close"} if exc.status in (408, 413) else {}
-                return JSONResponse(exc.payload, exc.status, headers={**_HEADERS, **close})
+                # A body left unread (too large, too slow) is not cut off here: closing at once would
+                # reset the connection under a client still sending, and it might never see this
+                # answer. The server drops the connection if no new request follows in time.
+                return JSONResponse(exc.payload, exc.status, headers=_HEADERS)
             if isinstance(result, api.Download):
                 headers = {**_HEADERS, "Content-Disposition": f'attachment; filename="{result.filename}"'}
                 return Response(result.text, media_type=result.media_type, headers=headers)
