@@ -114,6 +114,17 @@ _ELEMENTWISE = frozenset((
 ))
 
 
+#: the most elements a constant computed while importing may have (it is never a weight)
+_LARGEST_COMPUTED = 1 << 20
+#: ops whose output size comes from the values of their (small) inputs: not computed unless ONNX
+#: shape inference says how large their output is
+_SIZED_BY_VALUES = frozenset((
+    "ConstantOfShape", "Expand", "Tile", "Range", "Resize", "Upsample", "Pad", "OneHot", "EyeLike",
+    "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli",
+    "Loop", "Scan", "CenterCropPad", "Col2Im",
+))
+
+
 class _Unsupported(Exception):
     """A node netarith cannot map exactly: it becomes an opaque layer, with the reason noted."""
 
@@ -419,6 +430,8 @@ class _Importer:
         if node.domain not in ("", "ai.onnx") or not ins or self.implicit[i] or any(
                 c is None or c.data is None or c.dims is None or not c.dtype for c in ins):
             return None
+        if not self._small_outputs(i):
+            return None
         import numpy as np
         from onnx import helper
         from onnx.reference import ReferenceEvaluator
@@ -442,6 +455,22 @@ class _Importer:
             out.append(_Const(tuple(a.shape), tuple(a.reshape(-1).tolist()) if small else None,
                               a.dtype.kind == "f", None, helper.np_dtype_to_tensor_dtype(a.dtype)))
         return out
+
+    def _small_outputs(self, i: int) -> bool:
+        """Whether computing the node cannot allocate much: every output known to be at most
+        _LARGEST_COMPUTED elements, or, where ONNX cannot tell, an op whose outputs are not sized
+        by its input values. A 100-byte file can ask ConstantOfShape for 40000x40000 floats."""
+        node = self.nodes[i]
+        for t in node.output:
+            if not t:
+                continue
+            dims = self.inferred.get(t)
+            if dims is None or any(d is None or d < 0 for d in dims):
+                if node.op_type in _SIZED_BY_VALUES:
+                    return False
+            elif math.prod(d for d in dims if d is not None) > _LARGEST_COMPUTED:
+                return False
+        return True
 
     def _full(self, tensor: str) -> tuple[int, ...] | None:
         dims = self.inferred.get(tensor)
