@@ -95,3 +95,23 @@ def test_crash_files_from_make_fuzz() -> None:
                 "prototxt": fuzzkit.check_prototxt, "cfg": fuzzkit.check_cfg,
             }[target]
             check(data.decode("utf-8", "replace"))
+
+
+def test_onnx_name_not_utf8(tmp_path: Path) -> None:
+    """A flipped bit in a node's name made protobuf hand the name over as bytes, and naming the
+    layer raised TypeError (found by test_malformed_files' bit flips)."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto as T
+    from onnx import helper as h
+
+    graph = h.make_graph([h.make_node("Relu", ["x"], ["y"], name="r\u00e9lu")], "g",
+                         [h.make_tensor_value_info("x", T.FLOAT, [1, 3, 4, 4])],
+                         [h.make_tensor_value_info("y", T.FLOAT, None)])
+    data = onnx.helper.make_model(graph).SerializeToString().replace("r\u00e9lu".encode(), b"r\xff\xa9lu")
+    path = tmp_path / "m.onnx"
+    path.write_bytes(data)
+    from netarith.importers.onnx import load
+
+    with pytest.raises(NetarithError, match=r"m.onnx: not a valid ONNX model \(a name is not UTF-8 text"):
+        load(path)
+    fuzzkit.check_onnx(data, tmp_path)

@@ -150,6 +150,7 @@ class _Importer:
 
     # -- the whole model ----------------------------------------------------------------------
     def run(self, name: str | None) -> Graph:
+        _check_text(self.graph, self.source)
         if not len(self.graph.node) and not len(self.graph.input):
             raise SourceError(f"{self.source}: the model has no graph (no nodes, no inputs): "
                               "is this an ONNX model?")
@@ -628,6 +629,21 @@ class _Importer:
             self.asm.note(
                 f"initializers used directly by elementwise nodes are counted as parameters ({shown}); "
                 "ONNX does not say whether PyTorch held them as parameters or buffers")
+
+
+def _check_text(graph: Any, source: str) -> None:
+    """Refuse names that are not UTF-8: protobuf hands them over as bytes, which no name may be."""
+    values = [*graph.input, *graph.output, *graph.value_info, *graph.initializer]
+    texts: list[Any] = [graph.name, *(v.name for v in values)]
+    for node in graph.node:
+        texts += [node.name, node.op_type, node.domain, *node.input, *node.output]
+        for a in node.attribute:
+            texts.append(a.name)
+            for g in ([a.g] if a.HasField("g") else []) + list(a.graphs):
+                _check_text(g, source)
+    bad = next((t for t in texts if not isinstance(t, str)), None)
+    if bad is not None:
+        raise SourceError(f"{source}: not a valid ONNX model (a name is not UTF-8 text: {bad[:40]!r})")
 
 
 def _outer_names(node: Any) -> list[str]:
