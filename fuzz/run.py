@@ -86,12 +86,15 @@ def table(results: list[dict[str, object]], seconds: int, rss_mb: int, timeout: 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("targets", nargs="*", default=list(TARGETS), choices=[*TARGETS, []])
+    parser.add_argument("targets", nargs="*", metavar="TARGET", help=f"some of: {', '.join(TARGETS)} (default: all)")
     parser.add_argument("--seconds", type=int, default=int(os.environ.get("FUZZ_SECONDS", "60")))
     parser.add_argument("--rss-mb", type=int, default=2048)
     parser.add_argument("--timeout", type=int, default=20)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    unknown = [t for t in args.targets if t not in TARGETS]
+    if unknown:
+        parser.error(f"unknown target {unknown[0]!r}; one of: {', '.join(TARGETS)}")
     results = []
     for name in args.targets or TARGETS:
         print(f"fuzz: {name} for {args.seconds} s ...", flush=True)
