@@ -63,8 +63,8 @@ def test_cross_site_pages_get_no_cors(client: Any) -> None:
     pre = client.options("/api/analyze", headers={**evil, "access-control-request-method": "POST",
                                                   "access-control-request-headers": "content-type"})
     assert pre.status_code == 405 and "access-control-allow-origin" not in pre.headers
-    form = client.post("/api/analyze", content=b"source=3x8x8", headers={**evil,
-                                                                        "content-type": "application/x-www-form-urlencoded"})
+    form_type = {"content-type": "application/x-www-form-urlencoded"}
+    form = client.post("/api/analyze", content=b"source=3x8x8", headers={**evil, **form_type})
     assert form.status_code == 415
 
 
