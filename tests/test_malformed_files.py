@@ -99,7 +99,22 @@ def _output_not_produced() -> bytes:
     return _model([h.make_node("Relu", ["x"], ["y"], name="y")], [1, 3, 8, 8], [], outputs=["y", "nowhere"])
 
 
+def _attribute_of_another_type() -> bytes:
+    return _model([h.make_node("MaxPool", ["x"], ["y"], name="y", kernel_shape=[2, 2], ceil_mode="yes")],
+                  [1, 3, 8, 8], [])
+
+
+def _attribute_without_value() -> bytes:
+    node = h.make_node("MaxPool", ["x"], ["y"], name="y", kernel_shape=[2, 2], ceil_mode=1)
+    next(a for a in node.attribute if a.name == "ceil_mode").type = 0  # UNDEFINED: a flipped byte did this
+    return _model([node], [1, 3, 8, 8], [])
+
+
 ONNX_BAD: list[tuple[str, Callable[[], bytes], type[NetarithError], str]] = [
+    ("attribute of another type", _attribute_of_another_type, SourceError,
+     "node 0 'y' (MaxPool): its attributes (ceil_mode, kernel_shape) do not have the types MaxPool takes"),
+    ("attribute without a value", _attribute_without_value, SourceError,
+     "node 0 'y' (MaxPool): attribute 'ceil_mode' cannot be read (no value of type 0)"),
     ("conv without weight", _conv_without_weight, SourceError, "node 0 'y' (Conv): the weight (input 1) is missing"),
     ("weight of rank 2", _weight_rank_2, NetarithError, "node 0 'y' (Conv)"),
     ("self loop", _self_loop, GraphError, "the nodes form a cycle"),

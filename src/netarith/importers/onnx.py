@@ -357,6 +357,11 @@ class _Importer:
             if "\n" in str(exc) or str(exc).startswith(self.source):
                 raise
             raise type(exc)(f"{self.where(i)}: {exc}") from None
+        except (TypeError, ValueError) as exc:  # an attribute of another type than the op's (a damaged
+            # file): the handlers read ONNX's declared types, int(...) of a list or of text fails
+            names = ", ".join(sorted(self.attrs(i))) or "none"
+            raise SourceError(f"{self.where(i)}: its attributes ({names}) do not have the types "
+                              f"{node.op_type} takes ({type(exc).__name__}: {exc})") from None
         for t, layer in zip(node.output, outs):
             if t and layer is not None:
                 self.values[t] = layer
@@ -552,6 +557,8 @@ class _Importer:
         for a in self.nodes[i].attribute:
             try:
                 value = helper.get_attribute_value(a)
+                if value is None:
+                    raise ValueError(f"no value of type {a.type}")
                 out[a.name] = value.decode("utf-8") if isinstance(value, bytes) else value
             except (UnicodeDecodeError, ValueError, TypeError) as exc:  # a damaged file: text that
                 # is not UTF-8, an attribute type onnx does not know
