@@ -39,7 +39,7 @@ def test_a_trillion_pixels_exactly() -> None:
         "from netarith.explain import explain\n"
         f"r = analyze('3x{side}x{side} | c: conv 64 k7 s2 p3 | bn | relu | p: maxpool k3 s2 p1 | "
         "a: adaptiveavgpool 7 | flatten | fc: linear 1000')\n"
-        "draw(r); chart(r); r.to_json(); explain(r, 'p')\n"
+        "draw(r); chart(r); r.to_json(); explain(r.graph, 'p')\n"
         "OUT = {'c': r['c'].shape.dims, 'macs': r['c'].macs, 'p': r['p'].shape.dims, 'neurons': r.totals.activations,"
         " 'rf': r['p'].rf is not None}\n")
     conv = _out(side, 7, 2, 3)
@@ -120,9 +120,16 @@ def test_sizes_of_a_huge_input_are_bounded() -> None:
     assert hi - lo + 1 == got["span"] and lo <= 10**12 <= hi
     below, above = got["nearest"]  # type: ignore[misc]
 
-    def exact(n: int) -> bool:  # no pixel dropped by the conv (stride 2) or the pool (stride 2)
-        conv = n + 6 - 7
-        return conv % 2 == 0 and (conv // 2 + 1 - 3) % 2 == 0
+    def lost(i: int, k: int, s: int, before: int, after: int) -> tuple[int, int]:
+        """(output size, input pixels no window reaches): the pixels past the last window,
+        less the end padding (conv-arithmetic.md, floor rounding)."""
+        out = (i + before + after - k) // s + 1
+        unused = i + before + after - ((out - 1) * s + k)
+        return out, max(0, unused - after)
+
+    def exact(n: int) -> bool:  # neither the conv (k7 s2 p3) nor the pool (k3 s2) drops a pixel
+        conv, dropped = lost(n, 7, 2, 3, 3)
+        return dropped == 0 and lost(conv, 3, 2, 0, 0)[1] == 0
 
     assert exact(below) and exact(above) and not any(exact(n) for n in range(below + 1, above))
     assert got["min"] == [5]  # conv of 5 -> 3, pool k3 -> 1

@@ -68,6 +68,19 @@ def test_crash_is_now_a_located_error(label: str, kind: str, text: str, message:
     _checker(kind)(text)  # and the fuzzing rule holds for it
 
 
+def test_a_shape_of_a_million_digits() -> None:
+    """Shape.parse handed Python a million-digit size (ValueError past 4,300 digits); found by
+    test_absurd_sizes.py."""
+    from netarith import NotationError, SpecError, analyze
+    from netarith.shape import Shape
+
+    with pytest.raises(SpecError, match="a size of more than 4,000 digits"):
+        Shape.parse("3x" + "9" * 10**6)
+    with pytest.raises(NotationError, match="more than 4,000 digits"):
+        analyze("3x" + "9" * 10**6 + " | relu")
+    fuzzkit.check_notation("3x" + "9" * 5000 + " | relu")
+
+
 def test_figures_still_read() -> None:
     """The limits leave every printed figure readable (the claims files' own forms)."""
     assert parse_value("3.8x10^9").number == 3_800_000_000
