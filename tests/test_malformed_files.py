@@ -110,7 +110,13 @@ def _attribute_without_value() -> bytes:
     return _model([node], [1, 3, 8, 8], [])
 
 
+def _required_attribute_missing() -> bytes:
+    return _model([h.make_node("LRN", ["x"], ["y"], name="y")], [1, 3, 8, 8], [])
+
+
 ONNX_BAD: list[tuple[str, Callable[[], bytes], type[NetarithError], str]] = [
+    ("required attribute missing", _required_attribute_missing, SourceError,
+     "node 0 'y' (LRN): the attribute 'size', which LRN needs, is missing"),
     ("attribute of another type", _attribute_of_another_type, SourceError,
      "node 0 'y' (MaxPool): its attributes (ceil_mode, kernel_shape) do not have the types MaxPool takes"),
     ("attribute without a value", _attribute_without_value, SourceError,

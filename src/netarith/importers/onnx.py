@@ -357,8 +357,14 @@ class _Importer:
             if "\n" in str(exc) or str(exc).startswith(self.source):
                 raise
             raise type(exc)(f"{self.where(i)}: {exc}") from None
-        except (TypeError, ValueError) as exc:  # an attribute of another type than the op's (a damaged
-            # file): the handlers read ONNX's declared types, int(...) of a list or of text fails
+        except KeyError as exc:  # a required attribute left out (the handlers index them by name)
+            key = exc.args[0] if exc.args else None
+            if not isinstance(key, str) or key in self.attrs(i) or key in node.input:
+                raise
+            raise SourceError(f"{self.where(i)}: the attribute '{key}', which {node.op_type} needs, is missing") \
+                from None
+        except (TypeError, ValueError, IndexError) as exc:  # an attribute of another type or length than
+            # the op's (a damaged file): int(...) of a list or of text fails, a short list runs out
             names = ", ".join(sorted(self.attrs(i))) or "none"
             raise SourceError(f"{self.where(i)}: its attributes ({names}) do not have the types "
                               f"{node.op_type} takes ({type(exc).__name__}: {exc})") from None
