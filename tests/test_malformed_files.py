@@ -118,7 +118,7 @@ ONNX_BAD: list[tuple[str, Callable[[], bytes], type[NetarithError], str]] = [
     ("required attribute missing", _required_attribute_missing, SourceError,
      "node 0 'y' (LRN): the attribute 'size', which LRN needs, is missing"),
     ("attribute of another type", _attribute_of_another_type, SourceError,
-     "node 0 'y' (MaxPool): its attributes (ceil_mode, kernel_shape) do not have the types MaxPool takes"),
+     "node 0 'y' (MaxPool): its attributes (ceil_mode, kernel_shape) do not have the types or lengths MaxPool takes"),
     ("attribute without a value", _attribute_without_value, SourceError,
      "node 0 'y' (MaxPool): attribute 'ceil_mode' cannot be read (no value of type 0)"),
     ("conv without weight", _conv_without_weight, SourceError, "node 0 'y' (Conv): the weight (input 1) is missing"),

@@ -33,7 +33,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ..errors import GraphError, MissingExtraError, ShapeError, SourceError, SpecError
+from ..errors import GraphError, MissingExtraError, NetarithError, ShapeError, SourceError, SpecError
 from ..graph import Graph
 from ..ops import activation as act
 from ..ops.base import Op
@@ -170,8 +170,27 @@ class _Importer:
                 if str(exc).startswith(self.source):
                     raise
                 raise type(exc)(f"{self.where(i)}: {exc}") from None
+            except NetarithError:
+                raise
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                raise self._damaged(i, exc) from None
         self._write_notes()
         return self.asm.graph(clean_name(name, "model") if name else None)
+
+    def _damaged(self, i: int, exc: Exception) -> Exception:
+        """What a node's attributes did to a handler that reads them as ONNX declares them: a
+        required one left out (KeyError on its name), one of another type or length (int() of a
+        list or of text, a short list). Anything else is re-raised: a bug, not a damaged file."""
+        node = self.nodes[i]
+        attrs = self.attrs(i)
+        if isinstance(exc, KeyError):
+            key = exc.args[0] if exc.args else None
+            if not isinstance(key, str) or key in attrs or key in node.input:
+                return exc
+            return SourceError(f"{self.where(i)}: the attribute '{key}', which {node.op_type} needs, is missing")
+        names = ", ".join(sorted(attrs)) or "none"
+        return SourceError(f"{self.where(i)}: its attributes ({names}) do not have the types or lengths "
+                           f"{node.op_type} takes ({type(exc).__name__}: {exc})")
 
     def _opset(self) -> int:
         for imp in self.model.opset_import:
@@ -357,17 +376,6 @@ class _Importer:
             if "\n" in str(exc) or str(exc).startswith(self.source):
                 raise
             raise type(exc)(f"{self.where(i)}: {exc}") from None
-        except KeyError as exc:  # a required attribute left out (the handlers index them by name)
-            key = exc.args[0] if exc.args else None
-            if not isinstance(key, str) or key in self.attrs(i) or key in node.input:
-                raise
-            raise SourceError(f"{self.where(i)}: the attribute '{key}', which {node.op_type} needs, is missing") \
-                from None
-        except (TypeError, ValueError, IndexError) as exc:  # an attribute of another type or length than
-            # the op's (a damaged file): int(...) of a list or of text fails, a short list runs out
-            names = ", ".join(sorted(self.attrs(i))) or "none"
-            raise SourceError(f"{self.where(i)}: its attributes ({names}) do not have the types "
-                              f"{node.op_type} takes ({type(exc).__name__}: {exc})") from None
         for t, layer in zip(node.output, outs):
             if t and layer is not None:
                 self.values[t] = layer
