@@ -366,7 +366,12 @@ def limited(code: str, *, memory_mb: int = 1024, seconds: float = 120, args: tup
 
 
 def peak_mb() -> float:
-    """This process's peak resident memory in MiB (Linux reports kilobytes)."""
-    import resource
+    """This process's peak resident memory in MiB: VmHWM of /proc/self/status. (getrusage's
+    ru_maxrss would do, but Linux carries it across exec: a child of a large pytest process
+    would report the parent's size.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource  # not Linux: the portable figure
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
