@@ -1,12 +1,14 @@
 # netarith: two commands on a fresh machine.
 #   make demo   install netarith into .venv and show AlexNet as published (224 and 227)
 #   make test   install what the tests need into .venv and run them (lint, types, tests)
+#   make fuzz   fuzz every reader for FUZZ_SECONDS each (atheris), then the load test (issue 9)
+#   make load   50 clients for 30 s against `netarith serve` on 127.0.0.1 (docs/load-test.md)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint typecheck pytest clean
+.PHONY: demo test lint typecheck pytest clean fuzz load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +19,10 @@ $(VENV)/.core: $(BIN)/python pyproject.toml
 
 $(VENV)/.test: $(VENV)/.core requirements/test.txt
 	$(PIP) install -r requirements/test.txt
+	touch $@
+
+$(VENV)/.fuzz: $(VENV)/.test requirements/fuzz.txt
+	$(PIP) install -r requirements/fuzz.txt
 	touch $@
 
 # The browser tests drive Debian's Chromium; install it only when it is missing (CI runs as root,
@@ -46,7 +52,7 @@ demo: $(VENV)/.core
 	$(BIN)/netarith audit alexnet-paper
 
 lint: $(VENV)/.test
-	$(BIN)/ruff check src tests tests_torchvision
+	$(BIN)/ruff check src tests tests_torchvision fuzz
 
 typecheck: $(VENV)/.test
 	$(BIN)/mypy
@@ -56,23 +62,14 @@ pytest: $(VENV)/.test $(CHROMIUM)
 
 test: lint typecheck pytest
 
+# Bounded: FUZZ_SECONDS per target (6 targets), then the 30 s load test; results in docs/.
+FUZZ_SECONDS ?= 60
+fuzz: $(VENV)/.fuzz
+	$(BIN)/python fuzz/run.py --seconds $(FUZZ_SECONDS) --out docs/fuzz-results.md
+	$(BIN)/python fuzz/load.py --out docs/load-test.md
+
+load: $(VENV)/.fuzz
+	$(BIN)/python fuzz/load.py --out docs/load-test.md
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
-
-# The optional torchvision tier: every torchvision classification model against its
-# metadata and a real forward pass, and the counting tools on some of them. torchvision
-# needs torch 2.14.1 (both on this machine's disk, about 5.5 GB), so it has its own venv.
-# Not part of `make test` nor of CI. TV_VENV=/path/to/venv reuses an existing one.
-TV_VENV ?= .venv-tv
-TV_BIN  := $(TV_VENV)/bin
-
-$(TV_BIN)/python:
-	$(PYTHON) -m venv $(TV_VENV)
-
-$(TV_VENV)/.tv: $(TV_BIN)/python requirements/torchvision.txt
-	$(TV_BIN)/python -m pip --disable-pip-version-check -q install -r requirements/torchvision.txt
-	touch $@
-
-.PHONY: test-torchvision
-test-torchvision: $(TV_VENV)/.tv
-	PYTHONPATH=src $(TV_BIN)/python -m pytest -p no:cacheprovider -o addopts="" -q -rs tests_torchvision
+	$(BIN)/ruff check src tests tests_torchvision fuzz

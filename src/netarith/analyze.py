@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .conventions import Convention, get_convention
+from .deadline import check as check_deadline
 from .errors import NetarithError, ShapeError, SpecError, did_you_mean
 from .graph import Graph, Node
 from .ops.base import Context, Out
@@ -245,6 +246,7 @@ def analyze_graph(
     skipped: dict[str, str] = {}  # train-only layers that do not fit the input, left out in eval mode
     first_input = graph.inputs[0].name
     for node in graph.nodes:
+        check_deadline()
         op = node.op
         if traces is not None:
             ctx = Context(conv, traces.setdefault(node.name, Trace()))

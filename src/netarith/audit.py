@@ -30,6 +30,7 @@ from typing import Any
 from .analyze import Report, analyze_graph
 from .claims import Claim, ClaimsFile, Value, read_claims
 from .conventions import CONVENTIONS, Convention, get_convention
+from .deadline import check as check_deadline
 from .errors import NetarithError, ShapeError, SourceError, did_you_mean
 from .graph import Graph, Node
 from .ops.base import Context, Op, Out, arg_fields
@@ -274,6 +275,7 @@ class _Search:
     def _forward(self, variant: _Variant, targets: set[str] | None) -> dict[str, tuple[Shape, Out]]:
         """Shapes and counts of the variant's layers, only as far as ``targets`` need."""
         self.evaluated += 1
+        check_deadline()
         outs: dict[str, tuple[Shape, Out]] = {}
         ctx = self._contexts.get(variant.convention.name)
         if ctx is None:

@@ -23,7 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .errors import NotationError, SourceError, did_you_mean
+from .errors import NotationError, SourceError, SpecError, did_you_mean
 from .yamlite import load_documents
 
 __all__ = [
@@ -55,6 +55,10 @@ _NUMBER = re.compile(
     r"\s*(?P<mult>[A-Za-z]*)\s*(?P<unit>[A-Za-z-]*)$"
 )
 _SHAPE = re.compile(r"^\s*\d+(\s*[x×*]\s*\d+)+\s*$")
+#: a printed figure is short; longer text is refused before any arithmetic on it
+_MAX_FIGURE = 200
+#: 10^-60 .. 10^60 covers every count a paper prints (and keeps Fraction arithmetic instant)
+_MAX_EXPONENT = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +135,13 @@ def parse_value(text: str | int) -> Value:
     >>> parse_value("55x55x96").shape
     (55, 55, 96)
     """
-    if isinstance(text, bool):
-        raise SourceError(f"not a figure: {text!r}")
+    if isinstance(text, bool) or not isinstance(text, (str, int)):
+        raise SourceError(f"not a figure: {text!r}; write it as printed, e.g. 253,440")
     if isinstance(text, int):
         text = str(text)
     raw = text.strip()
+    if len(raw) > _MAX_FIGURE:
+        raise SourceError(f"cannot read the figure {raw[:40]!r}...: {len(raw):,} characters is not a printed figure")
     if _SHAPE.match(raw):
         return Value(raw, None, Fraction(0), tuple(int(p) for p in re.split(r"\s*[x×*]\s*", raw)))
     match = _NUMBER.match(raw)
@@ -159,7 +165,11 @@ def parse_value(text: str | int) -> Value:
     mantissa = Fraction(mantissa_text)
     scale = Fraction(_MULTIPLIERS[mult_word])
     if match.group("exp"):
-        scale *= Fraction(10) ** int(match.group("exp"))
+        exponent = int(match.group("exp"))
+        if abs(exponent) > _MAX_EXPONENT:
+            raise SourceError(f"cannot read the figure {text!r}: the exponent {exponent} is out of range "
+                              f"(at most {_MAX_EXPONENT} either way)")
+        scale *= Fraction(10) ** exponent
     if "." in mantissa_text:
         unit = Fraction(1, 10 ** len(mantissa_text.split(".")[1])) * scale
     else:
@@ -248,8 +258,25 @@ def load_claims(text: str, *, source: str | None = None, path: Path | None = Non
     for n, item in enumerate(raw_claims, start=1):
         claims.append(_claim(item, n, where))
     return ClaimsFile(str(data["model"]), str(data.get("source") or ""), tuple(claims),
-                      None if data.get("input") is None else str(data["input"]),
-                      None if data.get("convention") is None else str(data["convention"]), path)
+                      _checked(data, "input", where), _checked(data, "convention", where), path)
+
+
+def _checked(data: dict[str, Any], key: str, where: str) -> str | None:
+    """The file's ``input`` or ``convention``, refused here (with the file named) if it is not one."""
+    from .conventions import get_convention
+    from .shape import Shape
+
+    value = data.get(key)
+    if value is None:
+        return None
+    try:
+        if key == "input":
+            Shape.parse(str(value))
+        else:
+            get_convention(str(value))
+    except SpecError as exc:
+        raise NotationError(f"{where}'{key}': {exc}") from None
+    return str(value)
 
 
 def _claim(item: Any, n: int, where: str) -> Claim:

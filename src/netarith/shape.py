@@ -16,6 +16,8 @@ __all__ = ["AXIS_NAMES", "Shape"]
 
 _SHAPE_RE = re.compile(r"^\s*\d+(\s*[x×*,]\s*\d+)*\s*$")
 _SPLIT_RE = re.compile(r"\s*[x×*,]\s*")
+#: longer sizes are refused (Python will not read more than 4,300 digits, and no tensor has them)
+_MAX_DIGITS = 4000
 
 # Names for spatial axes by spatial rank, for messages and derivations.
 AXIS_NAMES: dict[int, tuple[str, ...]] = {
@@ -57,7 +59,10 @@ class Shape:
             raise SpecError(
                 f"not a shape: {text!r}; write channels then sizes, e.g. '3x224x224'"
             )
-        return cls(tuple(int(p) for p in _SPLIT_RE.split(text.strip())))
+        parts = _SPLIT_RE.split(text.strip())
+        if any(len(p) > _MAX_DIGITS for p in parts):
+            raise SpecError(f"not a shape: a size of more than {_MAX_DIGITS:,} digits in {text[:40]!r}...")
+        return cls(tuple(int(p) for p in parts))
 
     @property
     def channels(self) -> int:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from .arith import same_padding, window_count
 from .closedform import Const, Expr, NoClosedForm, Prod, Unknown, Var, affine, minimum, product, total
 from .conventions import Convention, get_convention
+from .deadline import check as check_deadline
 from .errors import NetarithError, ShapeError, SpecError
 from .graph import Graph, Node
 from .ops.base import Context, Out
@@ -66,6 +67,9 @@ __all__ = ["Check", "LayerForm", "Probe", "SizeModel", "Sizes", "size_model", "s
 
 #: The largest input size the searches consider.
 SEARCH_LIMIT = 1 << 16
+#: The most sizes one listing or search walks through (each is a check of every layer), so that a
+#: huge input (10^6 pixels a side) or a huge range answers in seconds instead of hours.
+MAX_SPAN = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +295,7 @@ def _read_rules(graph: Graph, first: str, conv: Convention, mode: str) -> tuple[
     probes: list[Probe] = []
     training: set[str] = set()
     for node in graph.nodes:
+        check_deadline()
         if any(n not in shapes for n in node.inputs):
             continue  # fed by a skipped auxiliary head
         ins = [shapes[n] for n in node.inputs]
@@ -462,9 +467,12 @@ def sizes(
     if input is not None:
         graph = graph.with_input(input)
     model = size_model(graph, convention, mode)
-    lo, hi = range if range is not None else (1, 2 * max(model.default.values()))
+    lo, hi = range if range is not None else _default_range(max(model.default.values()))
     if not 1 <= lo <= hi:
         raise SpecError(f"the range must be LO:HI with 1 <= LO <= HI: {lo}:{hi}")
+    if hi - lo + 1 > MAX_SPAN:
+        raise SpecError(f"the range {lo}:{hi} holds {hi - lo + 1:,} sizes; at most {MAX_SPAN:,} are searched "
+                        f"at once (e.g. {lo}:{lo + MAX_SPAN - 1})")
     minimum_, limits, method = min_input(model)
     exact: dict[str, tuple[int, ...]] = {}
     nearest: dict[str, tuple[int | None, int | None]] = {}
@@ -486,6 +494,14 @@ def sizes(
     return Sizes(model, minimum_, limits, exact, (lo, hi), nearest, why, method, train, tuple(notes))
 
 
+def _default_range(default: int) -> tuple[int, int]:
+    """1 to twice the input; for a huge input, the MAX_SPAN sizes around it."""
+    if 2 * default <= MAX_SPAN:
+        return 1, 2 * default
+    lo = max(1, default - MAX_SPAN // 2)
+    return lo, lo + MAX_SPAN - 1
+
+
 def _span(lo: int, hi: int) -> Sequence[int]:
     import builtins
 
@@ -494,6 +510,7 @@ def _span(lo: int, hi: int) -> Sequence[int]:
 
 def exact_at(model: SizeModel, axis: str, n: int, smallest: Sequence[int] | None = None) -> bool:
     """Valid, and no strided window along ``axis`` drops or invents a pixel at size ``n``."""
+    check_deadline()
     env = model.env(**{axis: n})
     try:
         if smallest is not None and model.monotone:
@@ -521,8 +538,10 @@ def _nearest(model: SizeModel, axis: str, smallest: Sequence[int]) -> tuple[int 
     """The exact sizes nearest the default input: at or below it, and at or above it."""
     default = model.default[axis]
     floor_ = smallest[model.variables.index(axis)]
-    below = next((n for n in _span(floor_, default)[::-1] if exact_at(model, axis, n, smallest)), None)
-    above = next((n for n in _span(default, 4 * default + 64) if exact_at(model, axis, n, smallest)), None)
+    below = next((n for n in _span(max(floor_, default - MAX_SPAN), default)[::-1]
+                  if exact_at(model, axis, n, smallest)), None)
+    above = next((n for n in _span(default, min(4 * default + 64, default + MAX_SPAN))
+                  if exact_at(model, axis, n, smallest)), None)
     return below, above
 
 
@@ -594,7 +613,7 @@ def _confirmed(model: SizeModel, smallest: tuple[int, ...]) -> bool:
 def _min_running(model: SizeModel) -> tuple[int, ...]:
     """The smallest valid input found by running the layers: the first square size that
     works, then each axis lowered with the others there."""
-    limit = 4 * max(model.default.values()) + 64
+    limit = min(4 * max(model.default.values()) + 64, SEARCH_LIMIT)
     square = next((n for n in _span(1, limit) if _run(model, dict.fromkeys(model.variables, n)) is None), None)
     if square is None:
         raise NetarithError(f"no input size up to {limit} makes every layer valid")
@@ -607,6 +626,7 @@ def _min_running(model: SizeModel) -> tuple[int, ...]:
 
 def _run(model: SizeModel, env: Mapping[str, int]) -> str | None:
     """Run every layer's own arithmetic at ``env``: None if valid, else the error."""
+    check_deadline()
     ctx = Context(model.convention)
     shapes: dict[str, Shape] = {}
     training: set[str] = set()

@@ -19,6 +19,10 @@ from .errors import NotationError
 __all__ = ["load", "load_documents"]
 
 _INT = re.compile(r"[-+]?\d+")
+#: nesting deeper than this is refused (a file of ever deeper lines must not exhaust the stack)
+MAX_DEPTH = 64
+#: plain integers longer than this are refused (Python will not convert them, and no figure needs them)
+MAX_DIGITS = 100
 _KEY = re.compile(r"([A-Za-z_][\w.\-]*)\s*:(?:\s+|$)")
 
 
@@ -85,6 +89,7 @@ class _Reader:
         self.lines = lines
         self.pos = 0
         self.source = source
+        self.depth = 0
 
     def error(self, message: str, line: _Line, column: int | None = None) -> NotationError:
         return NotationError(message, line=line.number, column=column or line.indent + 1, text=line.raw,
@@ -92,9 +97,15 @@ class _Reader:
 
     def block(self, indent: int) -> Any:
         line = self.lines[self.pos]
-        if line.text.startswith("- ") or line.text == "-":
-            return self.sequence(indent)
-        return self.mapping(indent)
+        if self.depth >= MAX_DEPTH:
+            raise self.error(f"nested more than {MAX_DEPTH} levels deep", line)
+        self.depth += 1
+        try:
+            if line.text.startswith("- ") or line.text == "-":
+                return self.sequence(indent)
+            return self.mapping(indent)
+        finally:
+            self.depth -= 1
 
     def mapping(self, indent: int, first: str | None = None, first_line: _Line | None = None) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -155,6 +166,8 @@ class _Reader:
 
     def scalar(self, text: str, line: _Line) -> Any:
         column = line.raw.find(text) + 1
+        if not text:
+            raise self.error("an empty value", line, column)
         if text[0] in "&*!|>":
             raise self.error(f"unsupported YAML feature {text[0]!r} (anchors, tags, block scalars)", line, column)
         if text[0] == '"':
@@ -173,6 +186,9 @@ class _Reader:
         if lowered in ("null", "~"):
             return None
         if _INT.fullmatch(text):
+            if len(text.lstrip("+-")) > MAX_DIGITS:
+                raise self.error(f"an integer of {len(text.lstrip('+-')):,} digits; at most {MAX_DIGITS}",
+                                 line, column)
             return int(text)
         return text
 
@@ -200,4 +216,9 @@ class _Reader:
         inner = text[1:-1].strip()
         if not inner:
             return []
-        return [self.scalar(part.strip(), line) for part in inner.split(",")]
+        items = []
+        for part in inner.split(","):
+            if not part.strip():
+                raise self.error("an empty item in a flow list: [a, b]", line, column)
+            items.append(self.scalar(part.strip(), line))
+        return items

@@ -19,19 +19,28 @@ def register(sub: Any) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: only this machine can connect)")
+    p.add_argument("--time-limit", type=float, default=10.0, metavar="SECONDS",
+                   help="computation time per request (default 10; longer answers 503)")
+    p.add_argument("--client-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="time a client has to send its request headers, and again its body (default 10)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import SpecError
     from ..web.app import create_app, require
+    from ..web.server import serve
 
     require("uvicorn", "netarith serve")
-    import uvicorn
+    for flag, value in (("--time-limit", args.time_limit), ("--client-timeout", args.client_timeout)):
+        if not value > 0:
+            raise SpecError(f"{flag} must be a positive number of seconds: {value:g}")
 
     if args.host not in LOOPBACK:
         print(f"netarith: warning: binding {args.host}: other machines can reach this server",
               file=sys.stderr)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"netarith: serving on http://{shown}:{args.port}/ (Ctrl+C stops)", file=sys.stderr)
-    uvicorn.run(create_app(allowed_hosts=(args.host,)), host=args.host, port=args.port, log_level="warning")
+    app = create_app(allowed_hosts=(args.host,), time_limit=args.time_limit, body_timeout=args.client_timeout)
+    serve(app, args.host, args.port, client_timeout=args.client_timeout)
     return 0

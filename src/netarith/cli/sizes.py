@@ -18,7 +18,9 @@ def register(sub: Any) -> None:
     )
     add_source(p)
     add_analysis(p)
-    p.add_argument("--range", "-r", metavar="LO:HI", help="input sizes to search (default 1 to twice the input)")
+    p.add_argument("--range", "-r", metavar="LO:HI",
+                   help="input sizes to search, at most 65,536 (default 1 to twice the input; "
+                   "for a larger input, the 65,536 sizes around it)")
     p.add_argument("--mode", choices=("eval", "train"), default="eval",
                    help="train: the training-only layers (auxiliary heads) must be valid too")
     p.add_argument("--format", "-f", choices=("text", "json"), default="text")

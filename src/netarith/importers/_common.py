@@ -121,6 +121,10 @@ class Assembler:
             *, train_only: bool = False) -> str:
         """Add a node; its shape is computed now. Errors name the place in the file."""
         name = self.unique(name)
+        low, high = op.arity
+        if len(inputs) < low or (high is not None and len(inputs) > high):
+            want = f"{low}" if low == high else f"at least {low}" if high is None else f"{low} to {high}"
+            raise SourceError(located(where, f"{name}: {op.kind} takes {want} input(s), got {len(inputs)}"))
         ins = [self.shapes[i] for i in inputs]
         try:
             out = op.infer(ins, self._ctx)

@@ -33,7 +33,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ..errors import GraphError, MissingExtraError, ShapeError, SourceError, SpecError
+from ..errors import GraphError, MissingExtraError, NetarithError, ShapeError, SourceError, SpecError
 from ..graph import Graph
 from ..ops import activation as act
 from ..ops.base import Op
@@ -114,6 +114,17 @@ _ELEMENTWISE = frozenset((
 ))
 
 
+#: the most elements a constant computed while importing may have (it is never a weight)
+_LARGEST_COMPUTED = 1 << 20
+#: ops whose output size comes from the values of their (small) inputs: not computed unless ONNX
+#: shape inference says how large their output is
+_SIZED_BY_VALUES = frozenset((
+    "ConstantOfShape", "Expand", "Tile", "Range", "Resize", "Upsample", "Pad", "OneHot", "EyeLike",
+    "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli",
+    "Loop", "Scan", "CenterCropPad", "Col2Im",
+))
+
+
 class _Unsupported(Exception):
     """A node netarith cannot map exactly: it becomes an opaque layer, with the reason noted."""
 
@@ -139,6 +150,7 @@ class _Importer:
 
     # -- the whole model ----------------------------------------------------------------------
     def run(self, name: str | None) -> Graph:
+        _check_text(self.graph, self.source)
         if not len(self.graph.node) and not len(self.graph.input):
             raise SourceError(f"{self.source}: the model has no graph (no nodes, no inputs): "
                               "is this an ONNX model?")
@@ -152,9 +164,33 @@ class _Importer:
                 self.consumers.setdefault(t, []).append(i)
         self.outputs = {o.name for o in self.graph.output}
         for i in order:
-            self._node(i)
+            try:
+                self._node(i)
+            except (SpecError, ShapeError, GraphError) as exc:  # every message names the file and node
+                if str(exc).startswith(self.source):
+                    raise
+                raise type(exc)(f"{self.where(i)}: {exc}") from None
+            except NetarithError:
+                raise
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                raise self._damaged(i, exc) from None
         self._write_notes()
         return self.asm.graph(clean_name(name, "model") if name else None)
+
+    def _damaged(self, i: int, exc: Exception) -> Exception:
+        """What a node's attributes did to a handler that reads them as ONNX declares them: a
+        required one left out (KeyError on its name), one of another type or length (int() of a
+        list or of text, a short list). Anything else is re-raised: a bug, not a damaged file."""
+        node = self.nodes[i]
+        attrs = self.attrs(i)
+        if isinstance(exc, KeyError):
+            key = exc.args[0] if exc.args else None
+            if not isinstance(key, str) or key in attrs or key in node.input:
+                return exc
+            return SourceError(f"{self.where(i)}: the attribute '{key}', which {node.op_type} needs, is missing")
+        names = ", ".join(sorted(attrs)) or "none"
+        return SourceError(f"{self.where(i)}: its attributes ({names}) do not have the types or lengths "
+                           f"{node.op_type} takes ({type(exc).__name__}: {exc})")
 
     def _opset(self) -> int:
         for imp in self.model.opset_import:
@@ -414,6 +450,8 @@ class _Importer:
         if node.domain not in ("", "ai.onnx") or not ins or self.implicit[i] or any(
                 c is None or c.data is None or c.dims is None or not c.dtype for c in ins):
             return None
+        if not self._small_outputs(i):
+            return None
         import numpy as np
         from onnx import helper
         from onnx.reference import ReferenceEvaluator
@@ -437,6 +475,22 @@ class _Importer:
             out.append(_Const(tuple(a.shape), tuple(a.reshape(-1).tolist()) if small else None,
                               a.dtype.kind == "f", None, helper.np_dtype_to_tensor_dtype(a.dtype)))
         return out
+
+    def _small_outputs(self, i: int) -> bool:
+        """Whether computing the node cannot allocate much: every output known to be at most
+        _LARGEST_COMPUTED elements, or, where ONNX cannot tell, an op whose outputs are not sized
+        by its input values. A 100-byte file can ask ConstantOfShape for 40000x40000 floats."""
+        node = self.nodes[i]
+        for t in node.output:
+            if not t:
+                continue
+            dims = self.inferred.get(t)
+            if dims is None or any(d is None or d < 0 for d in dims):
+                if node.op_type in _SIZED_BY_VALUES:
+                    return False
+            elif math.prod(d for d in dims if d is not None) > _LARGEST_COMPUTED:
+                return False
+        return True
 
     def _full(self, tensor: str) -> tuple[int, ...] | None:
         dims = self.inferred.get(tensor)
@@ -464,6 +518,9 @@ class _Importer:
                     f"{self.where(i)}: netarith has no rule for {node.op_type}"
                     + (f" ({why})" if why else "")
                     + f" and ONNX shape inference gives no per-sample shape for its output '{t}'")
+            if any(d is not None and d < 1 for d in dims[1:]):
+                raise SourceError(f"{self.where(i)}: ONNX shape inference gives its output '{t}' the shape "
+                                  f"{list(dims)}, with sizes below 1: is the file damaged?")
             shape = Shape(tuple(d for d in dims[1:] if d is not None))
             suffix = f".out{k}" if k else ""
             op = Opaque(op=clean_name(node.op_type, "op"), shape=shape, params=params if not k else 0,
@@ -510,7 +567,17 @@ class _Importer:
     def attrs(self, i: int) -> dict[str, Any]:
         from onnx import helper
 
-        return {a.name: helper.get_attribute_value(a) for a in self.nodes[i].attribute}
+        out: dict[str, Any] = {}
+        for a in self.nodes[i].attribute:
+            try:
+                value = helper.get_attribute_value(a)
+                if value is None:
+                    raise ValueError(f"no value of type {a.type}")
+                out[a.name] = value.decode("utf-8") if isinstance(value, bytes) else value
+            except (UnicodeDecodeError, ValueError, TypeError) as exc:  # a damaged file: text that
+                # is not UTF-8, an attribute type onnx does not know
+                raise SourceError(f"{self.where(i)}: attribute '{a.name}' cannot be read ({exc})") from None
+        return out
 
     def act(self, i: int, k: int) -> str:
         node = self.nodes[i]
@@ -584,6 +651,21 @@ class _Importer:
             self.asm.note(
                 f"initializers used directly by elementwise nodes are counted as parameters ({shown}); "
                 "ONNX does not say whether PyTorch held them as parameters or buffers")
+
+
+def _check_text(graph: Any, source: str) -> None:
+    """Refuse names that are not UTF-8: protobuf hands them over as bytes, which no name may be."""
+    values = [*graph.input, *graph.output, *graph.value_info, *graph.initializer]
+    texts: list[Any] = [graph.name, *(v.name for v in values)]
+    for node in graph.node:
+        texts += [node.name, node.op_type, node.domain, *node.input, *node.output]
+        for a in node.attribute:
+            texts.append(a.name)
+            for g in ([a.g] if a.HasField("g") else []) + list(a.graphs):
+                _check_text(g, source)
+    bad = next((t for t in texts if not isinstance(t, str)), None)
+    if bad is not None:
+        raise SourceError(f"{source}: not a valid ONNX model (a name is not UTF-8 text: {bad[:40]!r})")
 
 
 def _outer_names(node: Any) -> list[str]:

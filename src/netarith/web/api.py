@@ -222,6 +222,10 @@ def sizes(body: dict[str, Any]) -> dict[str, Any]:
     report, _ = _report(body)
     lo = _field(body, "lo", int)
     hi = _field(body, "hi", int)
+    if lo is not None and hi is None:
+        raise _bad("give 'hi' with 'lo' (the input sizes lo..hi to search)")
+    if (lo is not None and (isinstance(lo, bool) or lo < 1)) or (hi is not None and (isinstance(hi, bool) or hi < 1)):
+        raise _bad("'lo' and 'hi' must be positive integers")
     return {"sizes": _optional("sizes", lambda: features.sizes(report, lo, hi))}
 
 

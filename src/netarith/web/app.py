@@ -2,7 +2,9 @@
 
 Limits: bodies over 1 MB are refused with 413 before they are read whole; a body
 must be JSON (415 when sent as something else, 400 when it does not parse); each
-request gets ``time_limit`` seconds of computation (503 after). Pages carry a
+request gets ``time_limit`` seconds of computation (503 after; the computation itself stops at
+its next layer), its body ``body_timeout`` seconds to arrive (408 after), and at most
+``max_waiting`` requests queue for the two computing threads (429 beyond). Pages carry a
 Content-Security-Policy that allows only the package's own scripts, so even a
 name that slipped through escaping could not run. The Host header must name
 this machine (DNS-rebinding defence) unless the server was bound elsewhere.
@@ -15,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import deadline
 from ..errors import MissingExtraError
 from . import api
 
@@ -41,9 +44,18 @@ def require(package: str, purpose: str) -> None:
         raise MissingExtraError(package, "web", purpose)
 
 
+#: requests that may wait for a computing thread; more are answered 429 at once (load shedding)
+MAX_WAITING = 256
+
+
 def create_app(*, time_limit: float = 10.0, allowed_hosts: Sequence[str] = (),
-               max_body: int = api.MAX_BODY) -> Any:
-    """The ASGI application behind ``netarith serve``."""
+               max_body: int = api.MAX_BODY, body_timeout: float = 10.0, max_waiting: int = MAX_WAITING) -> Any:
+    """The ASGI application behind ``netarith serve``.
+
+    ``time_limit``: seconds of computation per request (503 after, and the computation stops
+    at its next layer); ``body_timeout``: seconds for the whole body to arrive (408 after, so a
+    body trickled byte by byte holds nothing for long); ``max_waiting``: requests that may queue
+    for the two computing threads (429 beyond)."""
     require("starlette", "the web page and API")
     import anyio
     from starlette.applications import Starlette
@@ -58,6 +70,7 @@ def create_app(*, time_limit: float = 10.0, allowed_hosts: Sequence[str] = (),
     from .openapi import describe
 
     limiter = anyio.CapacityLimiter(2)  # two cores: more threads would only queue
+    queue = {"waiting": 0}
 
     def error(status: int, kind: str, message: str) -> JSONResponse:
         return JSONResponse(api.ApiError(status, kind, message).payload, status, headers=_HEADERS)
@@ -71,10 +84,15 @@ def create_app(*, time_limit: float = 10.0, allowed_hosts: Sequence[str] = (),
             raise api.ApiError(415, "UnsupportedMediaType",
                                "send the body as JSON with Content-Type: application/json")
         data = bytearray()
-        async for chunk in request.stream():
-            data += chunk
-            if len(data) > max_body:
-                raise api.ApiError(413, "TooLarge", f"request body over {max_body:,} bytes")
+        try:
+            with anyio.fail_after(body_timeout):
+                async for chunk in request.stream():
+                    data += chunk
+                    if len(data) > max_body:
+                        raise api.ApiError(413, "TooLarge", f"request body over {max_body:,} bytes")
+        except TimeoutError:
+            raise api.ApiError(408, "RequestTimeout", f"the request body did not arrive within "
+                               f"{body_timeout:g} s") from None
         try:
             body = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
         except (UnicodeDecodeError, ValueError) as exc:
@@ -83,13 +101,28 @@ def create_app(*, time_limit: float = 10.0, allowed_hosts: Sequence[str] = (),
             raise api.ApiError(400, "BadRequest", "the body must be a JSON object")
         return body
 
+    def limited(fn: Callable[[], Any]) -> Any:
+        with deadline.time_limit(time_limit):  # the computation checks it layer by layer
+            return fn()
+
     async def run(fn: Callable[[], Any]) -> Any:
+        if queue["waiting"] >= max_waiting:
+            raise api.ApiError(429, "Busy", f"{queue['waiting']} requests are waiting; try again in a moment")
+        queue["waiting"] += 1
         try:
-            with anyio.fail_after(time_limit):
-                return await anyio.to_thread.run_sync(fn, abandon_on_cancel=True, limiter=limiter)
-        except TimeoutError:
+            await limiter.acquire()
+        finally:
+            queue["waiting"] -= 1
+        try:
+            # the limit counts from when a thread starts computing, not while the request queues;
+            # the outer bound only catches a computation that misses its checks
+            with anyio.fail_after(time_limit + 5):
+                return await anyio.to_thread.run_sync(lambda: limited(fn), abandon_on_cancel=True)
+        except (TimeoutError, deadline.DeadlineExceeded):
             raise api.ApiError(503, "TimeLimit", f"the computation took longer than {time_limit:g} s; "
                                "try a smaller network") from None
+        finally:
+            limiter.release()
 
     def post(handler: Callable[[dict[str, Any]], Any]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -97,6 +130,9 @@ def create_app(*, time_limit: float = 10.0, allowed_hosts: Sequence[str] = (),
                 body = await read_json(request)
                 result = await run(lambda: handler(body))
             except api.ApiError as exc:
+                # A body left unread (too large, too slow) is not cut off here: closing at once would
+                # reset the connection under a client still sending, and it might never see this
+                # answer. The server drops the connection if no new request follows in time.
                 return JSONResponse(exc.payload, exc.status, headers=_HEADERS)
             if isinstance(result, api.Download):
                 headers = {**_HEADERS, "Content-Disposition": f'attachment; filename="{result.filename}"'}

@@ -37,11 +37,13 @@ def _post(summary: str, body: dict[str, Any], answer: str, extra: tuple[int, ...
         "200": {"description": answer, "content": {"application/json": {"schema": {"type": "object"}}}},
         "400": {"description": "not JSON, or a malformed request",
                 "content": {"application/json": {"schema": _ERROR}}},
+        "408": {"description": "the body did not arrive within the client timeout"},
         "413": {"description": "body over 1 MB, or more than 10,000 layers"},
         "415": {"description": "the body is not sent as application/json"},
         "422": {"description": "the network does not parse or compute; line and column when known",
                 "content": {"application/json": {"schema": _ERROR}}},
-        "503": {"description": "the request took longer than the time bound"},
+        "429": {"description": "too many requests are waiting; try again in a moment"},
+        "503": {"description": "the computation took longer than the time bound (and was stopped)"},
     }
     for code in extra:
         responses[str(code)] = {"description": {404: "no such zoo model or layer",

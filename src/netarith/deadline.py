@@ -1,0 +1,56 @@
+"""A time limit that the long computations honour, for callers that must answer in time.
+
+The web API gives each request a few seconds. A thread cannot be stopped from outside, so
+the computations that can run long (the analysis, layer by layer; the size searches; the
+audit's search) call :func:`check`, which raises :class:`DeadlineExceeded` once the limit
+set by :func:`time_limit` in the same thread has passed. The computation then ends at the
+next layer it reaches instead of running on unseen after its request has been answered.
+
+Without a limit, :func:`check` is one attribute lookup. ``DeadlineExceeded`` is not a
+:class:`~netarith.errors.NetarithError`: it is not about the input, and handlers that turn
+input errors into messages must let it through to the caller that set the limit.
+
+>>> import time
+>>> with time_limit(0.0):
+...     time.sleep(0.001)
+...     check()
+Traceback (most recent call last):
+    ...
+netarith.deadline.DeadlineExceeded: the computation took longer than 0 s
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["DeadlineExceeded", "check", "time_limit"]
+
+_state = threading.local()
+
+
+class DeadlineExceeded(Exception):
+    """The time limit set by :func:`time_limit` has passed."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Make :func:`check` raise in this thread once ``seconds`` have passed (limits nest)."""
+    previous: tuple[float, float] | None = getattr(_state, "limit", None)
+    at = time.monotonic() + seconds
+    if previous is not None and previous[0] < at:
+        at, seconds = previous
+    _state.limit = (at, seconds)
+    try:
+        yield
+    finally:
+        _state.limit = previous
+
+
+def check() -> None:
+    """Raise DeadlineExceeded if this thread's time limit has passed."""
+    limit: tuple[float, float] | None = getattr(_state, "limit", None)
+    if limit is not None and time.monotonic() > limit[0]:
+        raise DeadlineExceeded(f"the computation took longer than {limit[1]:g} s")
