@@ -72,4 +72,22 @@ load: $(VENV)/.fuzz
 	$(BIN)/python fuzz/load.py --out docs/load-test.md
 
 clean:
-	$(BIN)/ruff check src tests tests_torchvision fuzz
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .fuzz
+
+# The optional torchvision tier: every torchvision classification model against its
+# metadata and a real forward pass, and the counting tools on some of them. torchvision
+# needs torch 2.14.1 (both on this machine's disk, about 5.5 GB), so it has its own venv.
+# Not part of `make test` nor of CI. TV_VENV=/path/to/venv reuses an existing one.
+TV_VENV ?= .venv-tv
+TV_BIN  := $(TV_VENV)/bin
+
+$(TV_BIN)/python:
+	$(PYTHON) -m venv $(TV_VENV)
+
+$(TV_VENV)/.tv: $(TV_BIN)/python requirements/torchvision.txt
+	$(TV_BIN)/python -m pip --disable-pip-version-check -q install -r requirements/torchvision.txt
+	touch $@
+
+.PHONY: test-torchvision
+test-torchvision: $(TV_VENV)/.tv
+	PYTHONPATH=src $(TV_BIN)/python -m pytest -p no:cacheprovider -o addopts="" -q -rs tests_torchvision
