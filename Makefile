@@ -1,12 +1,14 @@
 # netarith: two commands on a fresh machine.
 #   make demo   install netarith into .venv and show AlexNet as published (224 and 227)
 #   make test   install what the tests need into .venv and run them (lint, types, tests)
+#   make bench  netarith side by side with torchinfo, fvcore, ptflops and thop, in .venv-bench;
+#               writes docs/benchmarks.md and docs/benchmarks-scaling.svg
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint typecheck pytest clean
+.PHONY: demo test lint typecheck pytest clean bench profile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,5 +55,28 @@ pytest: $(VENV)/.test $(CHROMIUM)
 
 test: lint typecheck pytest
 
+# The benchmarks run in a venv of their own: torch 2.14.1 + torchvision 0.29.1 and the peers,
+# pinned in requirements/bench.txt. TORCH_WHEELS (this machine's wheels) is searched before the
+# index, so the multi-GB torch comes from disk when it is there; the pins forbid any other torch.
+BENCH_VENV   := .venv-bench
+BENCH_BIN    := $(BENCH_VENV)/bin
+BENCH_PIP    := $(BENCH_BIN)/python -m pip --disable-pip-version-check -q
+TORCH_WHEELS ?= /opt/pypi-more/files
+
+$(BENCH_BIN)/python:
+	$(PYTHON) -m venv $(BENCH_VENV)
+
+$(BENCH_VENV)/.bench: $(BENCH_BIN)/python requirements/bench.txt pyproject.toml
+	$(BENCH_PIP) install $(if $(wildcard $(TORCH_WHEELS)),--find-links $(TORCH_WHEELS)) -r requirements/bench.txt
+	$(BENCH_PIP) install --no-deps -e .
+	touch $@
+
+bench: $(BENCH_VENV)/.bench
+	$(BENCH_BIN)/python bench/run.py --out docs/benchmarks.md
+
+# Where the time goes: pyinstrument over the 100,000-layer chain and the alexnet-paper audit.
+profile: $(BENCH_VENV)/.bench
+	$(BENCH_BIN)/python bench/profile.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
