@@ -14,7 +14,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from netarith.draw.svgkit import Canvas  # noqa: E402
+from netarith.draw.svgkit import Canvas
 
 NETARITH = "netarith (zoo)"
 TORCH = "netarith (from_torch)"
@@ -250,7 +250,7 @@ def _chain(data: dict[str, Any], svg: Path | None) -> list[str]:
         "",
     ]
     rows = []
-    for n, result in chain.items():
+    for result in chain.values():
         layers = result["layers"]
 
         def per(key: str, r: dict[str, Any] = result, n_layers: int = layers) -> str:
@@ -417,7 +417,7 @@ def scaling_svg(data: dict[str, Any]) -> str:
     target = y_at(US_PER_LAYER)
     canvas.line(left, target, left + width, target, stroke="#c00000", stroke_dasharray="6 4")
     canvas.text(left + width - 4, target - 5, f"target {US_PER_LAYER} us", size=10, anchor="end", fill="#c00000")
-    for key, label, colour, stroke in _SERIES:
+    for key, _label, colour, stroke in _SERIES:
         if not points:
             break
         xy = [(x_at(n), y_at(us_per_layer(med(r[key]), n))) for n, r in points]

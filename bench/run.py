@@ -1,8 +1,9 @@
 """``make bench``: netarith side by side with the tools users would pick instead.
 
 Every measurement runs in a process of its own (``tasks.py``), so that its peak memory is
-the whole process's (``peak.py``) and nothing one tool imported or cached helps another. The results go to ``docs/benchmarks.json`` (every repeat), and
-``report.py`` writes ``docs/benchmarks.md`` and the scaling plot from them.
+the whole process's (``peak.py``) and nothing one tool imported or cached helps another.
+The results go to ``docs/benchmarks.json`` (every repeat), and ``report.py`` writes
+``docs/benchmarks.md`` and the scaling plot from them.
 
     python bench/run.py                      # everything (about 15 minutes on 2 cores)
     python bench/run.py --quick              # fewer repeats, three models

@@ -369,6 +369,14 @@ def _json_num(x: Num) -> int | float:
     return x
 
 
+def _json_start(a: AxisRF) -> float:
+    if type(a.size) is int and type(a.pad) is int:
+        # (r - 1)/2 - P as one division of integers: the float of the exact start, as
+        # float(a.start) gives it, without building Fractions (a large report has many).
+        return (a.size - 1 - 2 * a.pad) / 2
+    return float(a.start)
+
+
 def to_json(rf: RF | None) -> dict[str, list[int | float]] | None:
     """The JSON contract's ``receptive_field``: spatial axes only, start as a float."""
     if rf is None:
@@ -379,5 +387,5 @@ def to_json(rf: RF | None) -> dict[str, list[int | float]] | None:
     return {
         "size": [_json_num(a.size) for a in axes],
         "jump": [_json_num(a.jump) for a in axes],
-        "start": [float(a.start) for a in axes],
+        "start": [_json_start(a) for a in axes],
     }
