@@ -1,89 +1,104 @@
 """The JSON report: exactly the contract of design.md (integers stay integers).
 
-The layout is ``json.dumps(report.to_dict(), indent=2)``'s, except that a list of plain
-numbers (a shape, a receptive-field axis) stays on one line. It is written here rather
-than by ``json``'s indenting encoder, which runs in pure Python and was most of the time
-of a large report; strings still go through ``json``'s own (C) escaping.
+The text is ``json.dumps(report.to_dict(), indent=2)``, except that a list of plain
+numbers (a shape, a receptive-field axis) stays on one line. It is written here, layer by
+layer, straight from the report: ``json``'s indenting encoder runs in pure Python, and
+``to_dict`` of a large report holds a dict and four lists per layer at once, which the
+garbage collector then walks again and again; written this way a layer costs a few strings.
+tests/test_report_json.py checks that the text parses back to ``report.to_dict()`` and is
+laid out as described, for every zoo model.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from json.encoder import encode_basestring_ascii
+from collections.abc import Iterable, Sequence
+from json.encoder import encode_basestring_ascii as _str
 from typing import Any
 
-from ..analyze import Report
+from ..analyze import LayerResult, Report
+from ..receptive import to_json
 
-__all__ = ["dumps", "render"]
+__all__ = ["render"]
 
 
 def render(report: Report, indent: int | None = 2) -> str:
+    """The report as JSON text.
+
+    >>> from netarith import analyze
+    >>> print(render(analyze("3x8x8 | conv 4 k3")).splitlines()[3])
+      "input": [3, 8, 8],
+    """
     if indent is None:
         return json.dumps(report.to_dict()) + "\n"
-    return dumps(report.to_dict(), indent) + "\n"
+    step = " " * indent
+    pad = step * 2  # a layer's braces: inside the top object, inside "layers"
+    inputs = [list(s.dims) for s in report.inputs]
+    layers = ",\n".join([_layer(r, pad, step) for r in report.layers])
+    return (
+        f"{{\n{step}\"model\": {_str(report.model)},\n"
+        f"{step}\"convention\": {_str(report.convention.name)},\n"
+        f"{step}\"input\": {_text(inputs[0] if len(inputs) == 1 else inputs, step, step)},\n"
+        f"{step}\"layers\": [\n{layers}\n{step}],\n"
+        f"{step}\"totals\": {_text(report.totals.to_dict(), step, step)}\n}}\n"
+    )
 
 
-def dumps(value: Any, indent: int = 2) -> str:
-    """``json.dumps(value, indent=indent)``, with lists of plain numbers on one line.
+def _layer(r: LayerResult, pad: str, step: str) -> str:
+    """One layer, as ``LayerResult.to_dict`` has it."""
+    inner = pad + step
+    lines = [
+        f"{inner}\"name\": {_str(r.name)}",
+        f"{inner}\"kind\": {_str(r.kind)}",
+        f"{inner}\"inputs\": {_strings(r.inputs, inner, step)}",
+        f"{inner}\"output_shape\": {_numbers(r.shape.dims)}",
+        f"{inner}\"neurons\": {r.neurons}",
+        f"{inner}\"params\": {r.params}",
+        f"{inner}\"buffers\": {r.buffers}",
+        f"{inner}\"macs\": {r.macs}",
+        f"{inner}\"flops\": {r.flops}",
+        f"{inner}\"receptive_field\": {_text(to_json(r.rf), inner, step)}",
+        f"{inner}\"warnings\": {_strings(r.warnings, inner, step)}",
+        f"{inner}\"connections\": {r.connections}",
+    ]
+    if r.uncounted:
+        lines.append(f"{inner}\"not_counted\": {_strings(r.uncounted, inner, step)}")
+    return f"{pad}{{\n" + ",\n".join(lines) + f"\n{pad}}}"
 
-    >>> print(dumps({"shape": [3, 224, 224], "inputs": ["a"], "rf": None}))
-    {
-      "shape": [3, 224, 224],
-      "inputs": [
-        "a"
-      ],
-      "rf": null
-    }
-    """
-    out: list[str] = []
-    _write(value, "", " " * indent, out)
-    return "".join(out)
+
+def _numbers(values: Iterable[int]) -> str:
+    """A shape's dims: validated ints (Shape accepts nothing else), on one line."""
+    return "[" + ", ".join(map(int.__repr__, values)) + "]"
 
 
-def _write(value: Any, pad: str, step: str, out: list[str]) -> None:
-    """Append ``value``'s text to ``out``; ``pad`` is the indentation of its line."""
+def _strings(values: Sequence[str], pad: str, step: str) -> str:
+    if not values:
+        return "[]"
+    inner = pad + step
+    return "[\n" + ",\n".join([inner + _str(v) for v in values]) + f"\n{pad}]"
+
+
+def _text(value: Any, pad: str, step: str) -> str:
+    """Any JSON value, laid out as ``json.dumps(value, indent=len(step))`` with lists of plain
+    numbers on one line; ``pad`` indents the lines after its first."""
     if isinstance(value, dict):
         if not value:
-            out.append("{}")
-            return
+            return "{}"
         inner = pad + step
-        sep = "{\n" + inner
-        for key, item in value.items():
-            out.append(f"{sep}{encode_basestring_ascii(key)}: ")
-            # ints and strings, most of a report, are written here, without a call of their own
-            kind = type(item)
-            if kind is int:
-                out.append(int.__repr__(item))
-            elif kind is str:
-                out.append(encode_basestring_ascii(item))
-            else:
-                _write(item, inner, step, out)
-            sep = ",\n" + inner
-        out.append("\n" + pad + "}")
-    elif isinstance(value, (list, tuple)):
+        items = [f"{inner}{_str(key)}: {_text(item, inner, step)}" for key, item in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, (list, tuple)):
         if not value:
-            out.append("[]")
-        elif _plain_numbers(value):
-            out.append("[" + ", ".join(map(repr, value)) + "]")
-        else:
-            inner = pad + step
-            sep = "[\n" + inner
-            for item in value:
-                out.append(sep)
-                _write(item, inner, step, out)
-                sep = ",\n" + inner
-            out.append("\n" + pad + "]")
-    elif type(value) is str:
-        out.append(encode_basestring_ascii(value))
-    else:
-        out.append(json.dumps(value))
+            return "[]"
+        if _plain_numbers(value):
+            return "[" + ", ".join(map(repr, value)) + "]"
+        inner = pad + step
+        return "[\n" + ",\n".join([inner + _text(item, inner, step) for item in value]) + f"\n{pad}]"
+    return json.dumps(value)
 
 
-_NUMBER_TYPES = {int, float}
-
-
-def _plain_numbers(values: list[Any] | tuple[Any, ...]) -> bool:
-    """Numbers JSON writes as ``repr`` does: ints and finite floats (no bools, NaN or Infinity)."""
+def _plain_numbers(values: Sequence[Any]) -> bool:
+    """Numbers JSON writes as ``repr`` does: ints and finite floats (not bools, NaN or Infinity)."""
     kinds = set(map(type, values))
-    return kinds <= _NUMBER_TYPES and (float not in kinds or all(map(math.isfinite, values)))
+    return kinds <= {int, float} and (float not in kinds or all(map(math.isfinite, values)))
