@@ -228,7 +228,8 @@ def analyze_graph(
     conv = get_convention(convention if convention is not None else graph.convention)
     if dtype not in DTYPES:
         raise SpecError(f"unknown dtype {dtype!r}{did_you_mean(dtype, DTYPES)} (one of: {', '.join(DTYPES)})")
-    if not graph.inputs:
+    inputs = graph.inputs
+    if not inputs:
         raise NetarithError("the network has no input: add a line like 'input 3x224x224'")
     quiet = Context(conv)
     traced = Context(conv, trace)
@@ -237,7 +238,7 @@ def analyze_graph(
     results: list[LayerResult] = []
     append = results.append
     training: set[str] = set()  # train-only layers and everything fed only by them
-    first_input = graph.inputs[0].name
+    first_input = inputs[0].name
     for node in graph.nodes:
         op = node.op
         if traces is not None:
@@ -267,7 +268,7 @@ def analyze_graph(
         if node.name == first_input and graph.notes:
             warnings = (*warnings, *graph.notes)
         macs = out.macs
-        if node.train_only or (node.inputs and all(n in training for n in node.inputs)):
+        if node.train_only or (training and node.inputs and all(n in training for n in node.inputs)):
             training.add(node.name)
             if mode == "eval" and macs:
                 warnings = (*warnings, f"runs only in training: its {macs:,} MACs are not counted in eval mode")
@@ -291,7 +292,7 @@ def analyze_graph(
     return Report(
         model=graph.name or "network",
         convention=conv,
-        inputs=tuple(n.op.shape for n in graph.inputs),  # type: ignore[attr-defined]
+        inputs=tuple(n.op.shape for n in inputs),  # type: ignore[attr-defined]
         layers=tuple(results),
         totals=_totals(results, DTYPES[dtype]),
         graph=graph,

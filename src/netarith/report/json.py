@@ -48,23 +48,34 @@ def render(report: Report, indent: int | None = 2) -> str:
 def _layer(r: LayerResult, pad: str, step: str) -> str:
     """One layer, as ``LayerResult.to_dict`` has it."""
     inner = pad + step
-    lines = [
-        f"{inner}\"name\": {_str(r.name)}",
-        f"{inner}\"kind\": {_str(r.kind)}",
-        f"{inner}\"inputs\": {_strings(r.inputs, inner, step)}",
-        f"{inner}\"output_shape\": {_numbers(r.shape.dims)}",
-        f"{inner}\"neurons\": {r.neurons}",
-        f"{inner}\"params\": {r.params}",
-        f"{inner}\"buffers\": {r.buffers}",
-        f"{inner}\"macs\": {r.macs}",
-        f"{inner}\"flops\": {r.flops}",
-        f"{inner}\"receptive_field\": {_text(to_json(r.rf), inner, step)}",
-        f"{inner}\"warnings\": {_strings(r.warnings, inner, step)}",
-        f"{inner}\"connections\": {r.connections}",
-    ]
-    if r.uncounted:
-        lines.append(f"{inner}\"not_counted\": {_strings(r.uncounted, inner, step)}")
-    return f"{pad}{{\n" + ",\n".join(lines) + f"\n{pad}}}"
+    uncounted = f",\n{inner}\"not_counted\": {_strings(r.uncounted, inner, step)}" if r.uncounted else ""
+    return (
+        f"{pad}{{\n"
+        f"{inner}\"name\": {_str(r.name)},\n"
+        f"{inner}\"kind\": {_str(r.kind)},\n"
+        f"{inner}\"inputs\": {_strings(r.inputs, inner, step)},\n"
+        f"{inner}\"output_shape\": {_numbers(r.shape.dims)},\n"
+        f"{inner}\"neurons\": {r.neurons},\n"
+        f"{inner}\"params\": {r.params},\n"
+        f"{inner}\"buffers\": {r.buffers},\n"
+        f"{inner}\"macs\": {r.macs},\n"
+        f"{inner}\"flops\": {r.flops},\n"
+        f"{inner}\"receptive_field\": {_field(r, inner, step)},\n"
+        f"{inner}\"warnings\": {_strings(r.warnings, inner, step)},\n"
+        f"{inner}\"connections\": {r.connections}{uncounted}\n"
+        f"{pad}}}"
+    )
+
+
+def _field(r: LayerResult, pad: str, step: str) -> str:
+    """The receptive field: exact rationals written as ints or (finite) floats, so ``repr`` is
+    JSON's text for each of them."""
+    data = to_json(r.rf)
+    if data is None:
+        return "null"
+    inner = pad + step
+    axes = [f"{inner}{_str(key)}: [{', '.join(map(repr, values))}]" for key, values in data.items()]
+    return "{\n" + ",\n".join(axes) + f"\n{pad}}}"
 
 
 def _numbers(values: Iterable[int]) -> str:
