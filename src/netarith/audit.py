@@ -769,7 +769,8 @@ class _Search:
                     op = nodes[i].op.replace(**{change.field: change.value})
                 except NetarithError:
                     return None
-                nodes[i] = replace(nodes[i], op=op)
+                node = nodes[i]
+                nodes[i] = Node(node.name, op, node.inputs, node.train_only, node.line)
                 first = min(first, i)
             elif change.kind == "drop":
                 i = self.index[change.layer]

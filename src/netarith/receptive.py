@@ -350,9 +350,10 @@ def _union(fields: list[AxisRF], trace: Trace | None = None, name: str = "") -> 
                    f"max({rights}) + max({pads}) + 1", union.size)
         trace.step(f"rf.jump {name}", "the inputs' common jump", _n(first.jump), union.jump)
         trace.step(f"rf.start {name}", "(r - 1)/2 - max(P)", f"({_n(union.size)} - 1)/2 - {_n(pad)}", union.start)
-    centres = {f.start for f in fields}
     note = None
-    if len(centres) > 1:
+    # Twice each centre, r - 1 - 2P, compares the centres exactly without building Fractions.
+    if len({f.size - 1 - 2 * f.pad for f in fields}) > 1:
+        centres = {f.start for f in fields}
         note = (
             "the merged paths are not aligned (their fields have different centres "
             f"{', '.join(_fmt(c) for c in sorted(centres))}); the field given is their union"

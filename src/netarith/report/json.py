@@ -1,12 +1,13 @@
 """The JSON report: exactly the contract of design.md (integers stay integers).
 
 The text is ``json.dumps(report.to_dict(), indent=2)``, except that a list of plain
-numbers (a shape, a receptive-field axis) stays on one line. It is written here, layer by
-layer, straight from the report: ``json``'s indenting encoder runs in pure Python, and
+numbers (a shape, a receptive-field axis) stays on one line. The layers are written here
+one by one, straight from the report: ``json``'s indenting encoder runs in pure Python, and
 ``to_dict`` of a large report holds a dict and four lists per layer at once, which the
 garbage collector then walks again and again; written this way a layer costs a few strings.
-tests/test_report_json.py checks that the text parses back to ``report.to_dict()`` and is
-laid out as described, for every zoo model.
+``_layer`` follows ``LayerResult.to_dict`` key for key; tests/test_report_json.py checks
+that the text parses back to ``report.to_dict()`` and is laid out as described, for every
+zoo model.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from json.encoder import encode_basestring_ascii as _str
 from typing import Any
 
@@ -33,16 +35,18 @@ def render(report: Report, indent: int | None = 2) -> str:
     if indent is None:
         return json.dumps(report.to_dict()) + "\n"
     step = " " * indent
+    # Everything but the layers, in the contract's order, from to_dict itself; the layers are
+    # written one by one into their place.
+    shell = replace(report, layers=()).to_dict()
     pad = step * 2  # a layer's braces: inside the top object, inside "layers"
-    inputs = [list(s.dims) for s in report.inputs]
-    layers = ",\n".join([_layer(r, pad, step) for r in report.layers])
-    return (
-        f"{{\n{step}\"model\": {_str(report.model)},\n"
-        f"{step}\"convention\": {_str(report.convention.name)},\n"
-        f"{step}\"input\": {_text(inputs[0] if len(inputs) == 1 else inputs, step, step)},\n"
-        f"{step}\"layers\": [\n{layers}\n{step}],\n"
-        f"{step}\"totals\": {_text(report.totals.to_dict(), step, step)}\n}}\n"
-    )
+    items = []
+    for key, value in shell.items():
+        if key == "layers":
+            text = "[\n" + ",\n".join([_layer(r, pad, step) for r in report.layers]) + f"\n{step}]"
+        else:
+            text = _text(value, step, step)
+        items.append(f"{step}{_str(key)}: {text}")
+    return "{\n" + ",\n".join(items) + "\n}\n"
 
 
 def _layer(r: LayerResult, pad: str, step: str) -> str:
