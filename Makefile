@@ -71,12 +71,16 @@ $(BENCH_VENV)/.bench: $(BENCH_BIN)/python requirements/bench.txt pyproject.toml
 	$(BENCH_PIP) install --no-deps -e .
 	touch $@
 
+# BENCH_ARGS: more options for bench/run.py, e.g. --quick, or --torch-src DIR to measure
+# netarith.from_torch from a branch where it is not merged yet.
+BENCH_ARGS ?=
+
 bench: $(BENCH_VENV)/.bench
-	$(BENCH_BIN)/python bench/run.py --out docs/benchmarks.md
+	$(BENCH_BIN)/python bench/run.py --out docs/benchmarks.md $(BENCH_ARGS)
 
 # Where the time goes: pyinstrument over the 100,000-layer chain and the alexnet-paper audit.
 profile: $(BENCH_VENV)/.bench
-	$(BENCH_BIN)/python bench/profile.py
+	$(BENCH_BIN)/python bench/hotspots.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -38,6 +38,14 @@ def _git(root: Path, *args: str) -> str | None:
         return None
 
 
+def commit(path: Path) -> str | None:
+    """The commit a source tree is at (and + when it has changes)."""
+    sha = _git(path, "rev-parse", "--short", "HEAD")
+    if sha and _git(path, "status", "--porcelain", "--untracked-files=no"):
+        sha += "+"
+    return sha
+
+
 def describe(root: Path) -> dict[str, Any]:
     mem = _proc_field("/proc/meminfo", "MemTotal")  # "24000000 kB"
     return {

@@ -89,7 +89,6 @@ def targets(data: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     """(target, what was measured, holds: True / False / None when not measured)."""
     out: list[tuple[str, str, bool | None]] = []
     side = data.get("side", {}).get("resnet152")
-    memory = data.get("memory", {}).get("resnet152", {})
     if side:
         runs = side["runs"]
         ratio = med(runs["torchinfo.summary"]) / med(runs[NETARITH])
@@ -97,21 +96,7 @@ def targets(data: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
                     "(one process)",
                     f"{fmt_ratio(ratio)} ({fmt_time(med(runs[NETARITH]))} against "
                     f"{fmt_time(med(runs['torchinfo.summary']))})", ratio >= ZOO_VS_TORCHINFO))
-        if TORCH in runs:
-            ratio = med(runs["torchinfo.summary"]) / med(runs[TORCH])
-            ours = memory.get("netarith-module", {}).get("peak_kb")
-            theirs = memory.get("torchinfo", {}).get("peak_kb")
-            lower = ours is not None and theirs is not None and ours < theirs
-            mem = f"; peak {fmt_mb(ours)} against {fmt_mb(theirs)}" if ours and theirs else "; memory not measured"
-            out.append((f"torch import + analysis of resnet152 >= {TORCH_VS_TORCHINFO}x faster than "
-                        "torchinfo.summary, with lower peak memory",
-                        f"{fmt_ratio(ratio)} ({fmt_time(med(runs[TORCH]))} against "
-                        f"{fmt_time(med(runs['torchinfo.summary']))}){mem}",
-                        ratio >= TORCH_VS_TORCHINFO and lower))
-        else:
-            out.append((f"torch import + analysis of resnet152 >= {TORCH_VS_TORCHINFO}x faster than "
-                        "torchinfo.summary, with lower peak memory",
-                        f"{NOT_MEASURED}: netarith.from_torch is not on this branch", None))
+    out.append(_torch_target(data))
     chain = data.get("chain", {})
     if "100000" in chain and "10000" in chain:
         big, mid = chain["100000"], chain["10000"]
@@ -140,6 +125,38 @@ def targets(data: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
                     f"{fmt_time(api)} in process; {fmt_time(cli)} as a command, start-up included",
                     api < AUDIT_SECONDS))
     return out
+
+
+def _torch_rows(data: dict[str, Any], model: str) -> tuple[dict[str, Any] | None, dict[str, Any], str]:
+    """from_torch's timings (with torchinfo's, same process), its memory, and where they come
+    from: this tree's side-by-side run, else the run of another tree (--torch-src)."""
+    side = data.get("side", {}).get(model)
+    memory = data.get("memory", {}).get(model, {})
+    if side and TORCH in side["runs"]:
+        return side, memory, "this tree"
+    torch = data.get("torch") or {}
+    other = torch.get("models", {}).get(model)
+    if other and TORCH in other["runs"]:
+        return other, other.get("memory", {}), f"the tree {torch['src']} at {torch['commit']}"
+    return None, {}, ""
+
+
+def _torch_target(data: dict[str, Any]) -> tuple[str, str, bool | None]:
+    name = (f"torch import + analysis of resnet152 >= {TORCH_VS_TORCHINFO}x faster than torchinfo.summary, "
+            "with lower peak memory")
+    rows, memory, where = _torch_rows(data, "resnet152")
+    if rows is None:
+        return name, f"{NOT_MEASURED}: netarith.from_torch is not on this branch", None
+    runs = rows["runs"]
+    ratio = med(runs["torchinfo.summary"]) / med(runs[TORCH])
+    ours = memory.get("netarith-module", {}).get("peak_kb")
+    theirs = data.get("memory", {}).get("resnet152", {}).get("torchinfo", {}).get("peak_kb")
+    lower = ours is not None and theirs is not None and ours < theirs
+    mem = f"; peak {fmt_mb(ours)} against {fmt_mb(theirs)}" if ours and theirs else "; memory not measured"
+    source = "" if where == "this tree" else f" (from_torch of {where})"
+    return (name, f"{fmt_ratio(ratio)} ({fmt_time(med(runs[TORCH]))} against "
+                  f"{fmt_time(med(runs['torchinfo.summary']))}){mem}{source}",
+            ratio >= TORCH_VS_TORCHINFO and lower)
 
 
 # -- the sections ----------------------------------------------------------------------------
@@ -209,6 +226,43 @@ def _side(data: dict[str, Any]) -> list[str]:
         rows.append(cells)
     lines += _table(["model", *TOOLS], rows)
     return lines
+
+
+def _torch(data: dict[str, Any]) -> list[str]:
+    torch = data.get("torch")
+    if not torch or not torch.get("models"):
+        return []
+    memory = data.get("memory", {})
+    lines = [
+        "## The PyTorch importer, from another tree",
+        "",
+        f"`netarith.from_torch` is not merged on this branch yet; these rows run it from `{torch['src']}` "
+        f"(commit {torch['commit']}), in processes of their own: the importer with that tree's own core "
+        "(not the faster one above), `from_torch(module, \"3x224x224\")` then `analyze_graph`, and "
+        "torchinfo.summary in the same process, taking turns. Peak memory: from_torch given the built "
+        "module, and given the factory (`torchvision.models.NAME`, built on the meta device); torchinfo's "
+        "from the table above.",
+        "",
+    ]
+    rows = []
+    for model, result in torch["models"].items():
+        runs = result["runs"]
+        ours, theirs = med(runs[TORCH]), med(runs["torchinfo.summary"])
+        mem = result.get("memory", {})
+        info = memory.get(model, {}).get("torchinfo", {}).get("peak_kb")
+
+        def peak(tool: str, m: dict[str, Any] = mem) -> str:
+            return fmt_mb(m[tool]["peak_kb"]) if "peak_kb" in m.get(tool, {}) else NOT_MEASURED
+
+        answer = result["answers"]
+        rows.append([model, spread(runs[TORCH]), fmt_time(result["first"][TORCH]), spread(runs["torchinfo.summary"]),
+                     f"**{fmt_ratio(theirs / ours)}**", peak("netarith-module"), peak("netarith-factory"),
+                     fmt_mb(info) if info else NOT_MEASURED,
+                     f"{answer[TORCH][0]:,}; {answer[TORCH][1]:,}",
+                     f"{answer['torchinfo.summary'][0]:,}; {answer['torchinfo.summary'][1]:,}"])
+    return lines + _table(["model", "from_torch + analysis", "first call", "torchinfo.summary",
+                           "torchinfo / from_torch", "peak, module", "peak, factory", "peak, torchinfo",
+                           "from_torch: params; MACs", "torchinfo: params; mult-adds"], rows)
 
 
 def _memory(data: dict[str, Any]) -> list[str]:
@@ -348,6 +402,7 @@ def markdown(data: dict[str, Any], svg: Path | None) -> str:
     lines += _machine(data)
     lines += _side(data)
     lines += _memory(data)
+    lines += _torch(data)
     lines += _chain(data, svg)
     lines += _cold(data)
     lines += _tasks(data)

@@ -35,21 +35,22 @@ QUICK_MODELS = ("alexnet", "resnet50", "resnet152")
 CHAIN = (1_000, 10_000, 100_000)
 MEMORY_TOOLS = ("baseline", "netarith-zoo", "netarith-module", "netarith-factory",
                 "torchinfo", "fvcore", "ptflops", "thop")
-GROUPS = ("imports", "cold", "zoo", "side", "memory", "chain", "audit", "sizes", "onnx")
+GROUPS = ("imports", "cold", "zoo", "side", "memory", "torch", "chain", "audit", "sizes", "onnx")
+TORCH_ROWS = "netarith (from_torch),torchinfo.summary"
 
 
-def _env() -> dict[str, str]:
-    """The children's environment: netarith from this tree, bytecode cached as after an install."""
+def _env(src: Path) -> dict[str, str]:
+    """The children's environment: netarith from ``src``, bytecode cached as after an install."""
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(src), env.get("PYTHONPATH")) if p)
     return env
 
 
-def child(args: Sequence[str], *, parse: bool = True) -> dict[str, Any]:
+def child(args: Sequence[str], *, parse: bool = True, src: Path = ROOT / "src") -> dict[str, Any]:
     """Run a process to its end: its wall time, and its JSON answer (the last line it prints)."""
     start = time.perf_counter()
-    proc = subprocess.run(list(args), capture_output=True, env=_env(), cwd=ROOT, check=False)
+    proc = subprocess.run(list(args), capture_output=True, env=_env(src), cwd=ROOT, check=False)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         message = proc.stderr.decode(errors="replace")[-3000:]
@@ -59,8 +60,8 @@ def child(args: Sequence[str], *, parse: bool = True) -> dict[str, Any]:
     return result
 
 
-def task(*args: str) -> dict[str, Any]:
-    return child([sys.executable, str(HERE / "tasks.py"), *args])
+def task(*args: str, src: Path = ROOT / "src") -> dict[str, Any]:
+    return child([sys.executable, str(HERE / "tasks.py"), *args], src=src)
 
 
 def _cli() -> list[str]:
@@ -91,7 +92,7 @@ def _log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def measure(group: str, models: Sequence[str], quick: bool, workdir: Path) -> Any:
+def measure(group: str, models: Sequence[str], quick: bool, workdir: Path, torch_src: Path | None) -> Any:
     few = quick
     if group == "imports":
         return task("imports")
@@ -121,6 +122,19 @@ def measure(group: str, models: Sequence[str], quick: bool, workdir: Path) -> An
                 except RuntimeError as exc:  # from_torch missing on this branch, a peer failing
                     out[m][tool] = {"error": str(exc).splitlines()[-1]}
         return out
+    if group == "torch":
+        # netarith.from_torch from another tree (an importer branch not merged here yet), with
+        # torchinfo in the same process for the ratio, and its peak memory.
+        if torch_src is None:
+            return None
+        out = {"src": str(torch_src), "commit": machine.commit(torch_src), "models": {}}
+        for m in models:
+            _log(f"  from_torch ({torch_src}): {m}")
+            side = task("side-by-side", m, "2" if few else "5", TORCH_ROWS, src=torch_src)
+            side["memory"] = {tool: task("memory", tool, m, src=torch_src)
+                              for tool in ("netarith-module", "netarith-factory")}
+            out["models"][m] = side
+        return out
     if group == "chain":
         return {str(n): task("chain", str(n), "3" if few or n >= 100_000 else "5") for n in CHAIN}
     if group == "audit":
@@ -149,6 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repeats and models (a smoke run)")
     parser.add_argument("--only", help=f"comma-separated groups among {', '.join(GROUPS)}")
     parser.add_argument("--render", action="store_true", help="only rewrite the report from --data")
+    parser.add_argument("--torch-src", type=lambda p: Path(p).resolve(), metavar="DIR",
+                        help="also measure netarith.from_torch from this source tree (a src/ directory), "
+                        "for a branch where the importer is not merged yet")
     args = parser.parse_args(argv)
 
     data_path = ROOT / args.data
@@ -166,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for group in groups:
                 _log(f"{group}...")
                 started = time.perf_counter()
-                data[group] = measure(group, models, args.quick, Path(tmp))
+                data[group] = measure(group, models, args.quick, Path(tmp), args.torch_src)
                 _log(f"{group}: {time.perf_counter() - started:.0f} s")
         data["machine"]["load_before"] = load_before
         data["machine"]["load_after"] = os.getloadavg()

@@ -168,21 +168,27 @@ def _quiet() -> None:
 
 
 def _tools(name: str, model: Any) -> dict[str, Timed]:
-    """What each tool does to summarise ``model``: (params, MACs) or what it gives instead."""
+    """What each tool does to summarise ``model``, returning (params, MACs) or what it counts
+    as such. netarith's rows are there when this netarith has them (the zoo, ``from_torch``)."""
     import torch
+
+    import netarith
 
     tools: dict[str, Timed] = {}
     shape = "x".join(map(str, INPUT))
 
-    def netarith_zoo() -> tuple[int, int]:
-        from netarith.analyze import analyze_graph
+    try:
         from netarith.zoo import registry
+    except ImportError:  # a netarith without a zoo (an importer branch measured on its own)
+        registry = None
+    if registry is not None:
+        def netarith_zoo() -> tuple[int, int]:
+            from netarith.analyze import analyze_graph
 
-        report = analyze_graph(registry.get(name).builder())
-        return report.totals.params, report.totals.macs
+            report = analyze_graph(registry.get(name).builder())
+            return report.totals.params, report.totals.macs
 
-    tools["netarith (zoo)"] = netarith_zoo
-    import netarith
+        tools["netarith (zoo)"] = netarith_zoo
 
     from_torch = getattr(netarith, "from_torch", None)
     if from_torch is not None:
@@ -229,14 +235,17 @@ def _tools(name: str, model: Any) -> dict[str, Timed]:
     return tools
 
 
-def side_by_side(name: str, repeats: str) -> dict[str, Any]:
-    """Every tool on the same module in one process, interleaved so that the machine's
-    noise falls on all of them alike. The first call of each is kept apart (warm-up)."""
+def side_by_side(name: str, repeats: str, only: str = "") -> dict[str, Any]:
+    """Every tool (or those in ``only``, comma-separated) on the same module in one process,
+    interleaved so that the machine's noise falls on all of them alike. The first call of each
+    is kept apart (a warm-up)."""
     _quiet()
     import torch
 
     model = _module(name)
     tools = _tools(name, model)
+    if only:
+        tools = {k: v for k, v in tools.items() if k in only.split(",")}
     first: dict[str, float] = {}
     runs: dict[str, list[float]] = {tool: [] for tool in tools}
     answers: dict[str, list[int]] = {}

@@ -31,11 +31,11 @@ class Slide:
     kernel: tuple[int, ...]
     stride: tuple[int, ...]
     dilation: tuple[int, ...]
+    k_eff: tuple[int, ...]  # the dilated kernel, d * (k - 1) + 1
     pads: tuple[tuple[int, int], ...]  # explicit (before, after), 'same' resolved
     overhang: tuple[int, ...]  # implicit end padding added by rounding up
     warnings: tuple[str, ...]
     rules: tuple[DimRule, ...] = ()  # how each spatial output follows from the input size
-    k_eff: tuple[int, ...] = ()  # the dilated kernel, d * (k - 1) + 1
 
     @property
     def rf(self) -> Windows:
@@ -120,7 +120,7 @@ def slide(
         warnings.append(_overhang_warning(kind, overhangs, rounded_down, dict(zip(axes, outs)),
                                           sizes, axes, pads, why_rounding))
     overhang = tuple([overhangs.get(a, 0) for a in axes]) if overhangs else (0,) * rank
-    return Slide(tuple(outs), k, s, d, pads, overhang, tuple(warnings), rules, k_eff)
+    return Slide(tuple(outs), k, s, d, k_eff, pads, overhang, tuple(warnings), rules)
 
 
 def _too_big(kind: str, k: tuple[int, ...], d: tuple[int, ...], k_eff: tuple[int, ...],

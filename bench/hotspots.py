@@ -1,8 +1,8 @@
 """``make profile``: where netarith's time goes, with pyinstrument (requirements/bench.txt).
 
-    python bench/profile.py                 # the chain, resnet152, the audit, import netarith
-    python bench/profile.py chain 100000    # one of them
-    python bench/profile.py audit --html out.html
+    python bench/hotspots.py                 # the chain, resnet152, the audit, import netarith
+    python bench/hotspots.py chain 100000    # one of them
+    python bench/hotspots.py audit --html out.html
 """
 
 from __future__ import annotations
