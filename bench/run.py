@@ -35,7 +35,7 @@ QUICK_MODELS = ("alexnet", "resnet50", "resnet152")
 CHAIN = (1_000, 10_000, 100_000)
 MEMORY_TOOLS = ("baseline", "netarith-zoo", "netarith-module", "netarith-factory",
                 "torchinfo", "fvcore", "ptflops", "thop")
-GROUPS = ("imports", "cold", "zoo", "side", "memory", "torch", "chain", "audit", "sizes", "onnx")
+GROUPS = ("imports", "cold", "zoo", "side", "memory", "torch", "chain", "before", "audit", "sizes", "onnx")
 TORCH_ROWS = "netarith (from_torch),torchinfo.summary"
 
 
@@ -92,7 +92,8 @@ def _log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def measure(group: str, models: Sequence[str], quick: bool, workdir: Path, torch_src: Path | None) -> Any:
+def measure(group: str, models: Sequence[str], quick: bool, workdir: Path, torch_src: Path | None,
+            before_src: Path | None) -> Any:
     few = quick
     if group == "imports":
         return task("imports")
@@ -137,6 +138,12 @@ def measure(group: str, models: Sequence[str], quick: bool, workdir: Path, torch
         return out
     if group == "chain":
         return {str(n): task("chain", str(n), "3" if few or n >= 100_000 else "5") for n in CHAIN}
+    if group == "before":
+        # The same chain on an earlier tree (--before-src): what the work on speed changed.
+        if before_src is None:
+            return None
+        return {"src": str(before_src), "commit": machine.commit(before_src),
+                "chain": {str(n): task("chain", str(n), "3", src=before_src) for n in CHAIN}}
     if group == "audit":
         return {"api": task("audit", "3" if few else "5"),
                 "cli": _processes({"netarith audit alexnet-paper": [*_cli(), "audit", "alexnet-paper"]},
@@ -166,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--torch-src", type=lambda p: Path(p).resolve(), metavar="DIR",
                         help="also measure netarith.from_torch from this source tree (a src/ directory), "
                         "for a branch where the importer is not merged yet")
+    parser.add_argument("--before-src", type=lambda p: Path(p).resolve(), metavar="DIR",
+                        help="also run the scaling chain on this source tree (an earlier commit), for comparison")
     args = parser.parse_args(argv)
 
     data_path = ROOT / args.data
@@ -178,12 +187,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         models = QUICK_MODELS if args.quick else MODELS
         data["machine"] = machine.describe(ROOT)
         data["quick"] = args.quick
+        extra = [a for a in (argv if argv is not None else sys.argv[1:]) if a not in ("--out", args.out)]
+        data["options"] = " ".join(extra)
         load_before = os.getloadavg()
         with tempfile.TemporaryDirectory() as tmp:
             for group in groups:
                 _log(f"{group}...")
                 started = time.perf_counter()
-                data[group] = measure(group, models, args.quick, Path(tmp), args.torch_src)
+                data[group] = measure(group, models, args.quick, Path(tmp), args.torch_src, args.before_src)
                 _log(f"{group}: {time.perf_counter() - started:.0f} s")
         data["machine"]["load_before"] = load_before
         data["machine"]["load_after"] = os.getloadavg()
