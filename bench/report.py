@@ -36,6 +36,7 @@ NOT_MEASURED = "not measured"
 # The targets of issue 8.
 ZOO_VS_TORCHINFO = 100
 TORCH_VS_TORCHINFO = 5
+GROUPS = ("imports", "cold", "zoo", "side", "memory", "torch", "chain", "before", "audit", "sizes", "onnx")
 US_PER_LAYER = 20
 LINEAR = 12
 COLD_START = 5
@@ -418,9 +419,14 @@ def _tasks(data: dict[str, Any]) -> list[str]:
     ]
 
 
-def _options(data: dict[str, Any]) -> str:
-    options = data.get("options", "")
-    return f' BENCH_ARGS="{options}"' if options else ""
+def _history(data: dict[str, Any]) -> str:
+    """The commands that measured this page, the complete run first."""
+    runs = data.get("history") or [{"options": data.get("options", ""), "groups": list(GROUPS), "date": ""}]
+    parts = []
+    for run in runs:
+        options = f' BENCH_ARGS="{run["options"]}"' if run["options"] else ""
+        parts.append(f"`make bench{options}` ({run['date']})")
+    return "; then ".join(parts)
 
 
 def markdown(data: dict[str, Any], svg: Path | None) -> str:
@@ -436,7 +442,7 @@ def markdown(data: dict[str, Any], svg: Path | None) -> str:
         "The machine is shared and noisy, so ratios between tools timed in the same process lead; "
         "absolute times are for scale.",
         "",
-        f"This page came from `make bench{_options(data)}`.",
+        f"This page came from {_history(data)}.",
         "",
         "## Targets",
         "",

@@ -188,7 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         data["machine"] = machine.describe(ROOT)
         data["quick"] = args.quick
         extra = [a for a in (argv if argv is not None else sys.argv[1:]) if a not in ("--out", args.out)]
-        data["options"] = " ".join(extra)
+        run = {"options": " ".join(extra), "groups": groups, "date": data["machine"]["date"]}
+        # A run of every group starts the page's history; a partial one (--only) is added to it.
+        data["history"] = [*data.get("history", []), run] if args.only else [run]
         load_before = os.getloadavg()
         with tempfile.TemporaryDirectory() as tmp:
             for group in groups:
