@@ -3,12 +3,14 @@
 #   make test   install what the tests need into .venv and run them (lint, types, tests)
 #   make fuzz   fuzz every reader for FUZZ_SECONDS each (atheris), then the load test (issue 9)
 #   make load   50 clients for 30 s against `netarith serve` on 127.0.0.1 (docs/load-test.md)
+#   make bench  netarith side by side with torchinfo, fvcore, ptflops and thop, in .venv-bench;
+#               writes docs/benchmarks.md and docs/benchmarks-scaling.svg
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint typecheck pytest clean fuzz load
+.PHONY: demo test lint typecheck pytest clean fuzz load bench profile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -91,3 +93,32 @@ $(TV_VENV)/.tv: $(TV_BIN)/python requirements/torchvision.txt
 .PHONY: test-torchvision
 test-torchvision: $(TV_VENV)/.tv
 	PYTHONPATH=src $(TV_BIN)/python -m pytest -p no:cacheprovider -o addopts="" -q -rs tests_torchvision
+# The benchmarks run in a venv of their own: torch 2.14.1 + torchvision 0.29.1 and the peers,
+# pinned in requirements/bench.txt. TORCH_WHEELS (this machine's wheels) is searched before the
+# index, so the multi-GB torch comes from disk when it is there; the pins forbid any other torch.
+BENCH_VENV   := .venv-bench
+BENCH_BIN    := $(BENCH_VENV)/bin
+BENCH_PIP    := $(BENCH_BIN)/python -m pip --disable-pip-version-check -q
+TORCH_WHEELS ?= /opt/pypi-more/files
+
+$(BENCH_BIN)/python:
+	$(PYTHON) -m venv $(BENCH_VENV)
+
+$(BENCH_VENV)/.bench: $(BENCH_BIN)/python requirements/bench.txt pyproject.toml
+	$(BENCH_PIP) install $(if $(wildcard $(TORCH_WHEELS)),--find-links $(TORCH_WHEELS)) -r requirements/bench.txt
+	$(BENCH_PIP) install --no-deps -e .
+	touch $@
+
+# BENCH_ARGS: more options for bench/run.py, e.g. --quick, or --torch-src DIR to measure
+# netarith.from_torch from a branch where it is not merged yet.
+BENCH_ARGS ?=
+
+bench: $(BENCH_VENV)/.bench
+	$(BENCH_BIN)/python bench/run.py --out docs/benchmarks.md $(BENCH_ARGS)
+
+# Where the time goes: pyinstrument over the 100,000-layer chain and the alexnet-paper audit.
+profile: $(BENCH_VENV)/.bench
+	$(BENCH_BIN)/python bench/hotspots.py
+
+clean:
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

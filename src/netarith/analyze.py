@@ -234,7 +234,8 @@ def analyze_graph(
     conv = get_convention(convention if convention is not None else graph.convention)
     if dtype not in DTYPES:
         raise SpecError(f"unknown dtype {dtype!r}{did_you_mean(dtype, DTYPES)} (one of: {', '.join(DTYPES)})")
-    if not graph.inputs:
+    inputs = graph.inputs
+    if not inputs:
         raise NetarithError("the network has no input: add a line like 'input 3x224x224'")
     quiet = Context(conv)
     traced = Context(conv, trace)
@@ -244,7 +245,7 @@ def analyze_graph(
     append = results.append
     training: set[str] = set()  # train-only layers and everything fed only by them
     skipped: dict[str, str] = {}  # train-only layers that do not fit the input, left out in eval mode
-    first_input = graph.inputs[0].name
+    first_input = inputs[0].name
     for node in graph.nodes:
         check_deadline()
         op = node.op
@@ -310,7 +311,7 @@ def analyze_graph(
     return Report(
         model=graph.name or "network",
         convention=conv,
-        inputs=tuple(n.op.shape for n in graph.inputs),  # type: ignore[attr-defined]
+        inputs=tuple(n.op.shape for n in inputs),  # type: ignore[attr-defined]
         layers=tuple(results),
         totals=_totals(results, DTYPES[dtype], tuple(skipped)),
         skipped=tuple(skipped.items()),

@@ -111,10 +111,11 @@ class Builder:
     def _add(self, op: Op, name: str | None, inputs: tuple[str, ...], train_only: bool = False) -> str:
         if name is None:
             n = self._counters.get(op.kind, 0) + 1
-            while self.qualify(auto_name(op.kind, n)) in self._names:
-                n += 1
-            self._counters[op.kind] = n
             full = self.qualify(auto_name(op.kind, n))
+            while full in self._names:
+                n += 1
+                full = self.qualify(auto_name(op.kind, n))
+            self._counters[op.kind] = n
         else:
             full = self.qualify(name)
         if full in self._names:
@@ -139,7 +140,7 @@ def _make(cls: type[Op], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Op:
         if not positional:
             raise SpecError(f"{cls.kind} takes {len(g.positional)} positional argument(s), got {len(args)}")
         values[positional.pop(0)] = value
-    shorts = dict(g.shorts)
+    shorts = g.short_fields
     for key, value in kwargs.items():
         field = g.longs.get(key) or shorts.get(key)
         if field is None and key in g.flags:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil
 
-from .shape import AXIS_NAMES
+from .shape import spatial_names
 from .trace import Trace, fmt_num
 
 __all__ = [
@@ -179,7 +179,7 @@ def _apply(rule: RFRule, ins: Sequence[RF | None], in_dims: Sequence[tuple[int, 
 
 def _names(rf: RF) -> tuple[str, ...]:
     rank = len(rf) - 1
-    return ("C", *AXIS_NAMES.get(rank, tuple(f"S{i}" for i in range(rank))))
+    return ("C", *spatial_names(rank))
 
 
 def _unchanged(trace: Trace | None, rf: RF, why: str) -> None:
@@ -203,7 +203,7 @@ Step = Callable[..., AxisRF]
 def _spatial(rf: RF, axes: Sequence[tuple[object, ...]], step: Step, trace: Trace | None) -> RF | None:
     """Apply a per-axis step to the spatial dims (1..) of a field."""
     out: list[AxisRF | None] = [rf[0]]
-    names = _names(rf)[1:]
+    names = _names(rf)[1:] if trace is not None else ("",) * (len(rf) - 1)  # names serve the trace only
     for n, axis in enumerate(rf[1:]):
         if axis is None or n >= len(axes):
             out.append(None)
@@ -213,7 +213,8 @@ def _spatial(rf: RF, axes: Sequence[tuple[object, ...]], step: Step, trace: Trac
 
 
 def _norm(x: Num) -> Num:
-    if isinstance(x, Fraction) and x.denominator == 1:
+    # type() first: isinstance against Fraction (an ABC) is slow, and most fields are ints
+    if type(x) is not int and isinstance(x, Fraction) and x.denominator == 1:
         return x.numerator
     return x
 
@@ -285,7 +286,7 @@ def _merge(ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]],
     rank = len(out_dims)
     merged: list[AxisRF | None] = []
     warning = None
-    names = ("C", *AXIS_NAMES.get(rank - 1, tuple(f"S{i}" for i in range(rank - 1))))
+    names = ("C", *spatial_names(rank - 1))
     for d in range(rank):
         full: list[AxisRF] = []
         broadcast: list[AxisRF] = []
@@ -348,9 +349,10 @@ def _union(fields: list[AxisRF], trace: Trace | None = None, name: str = "") -> 
                    f"max({rights}) + max({pads}) + 1", union.size)
         trace.step(f"rf.jump {name}", "the inputs' common jump", _n(first.jump), union.jump)
         trace.step(f"rf.start {name}", "(r - 1)/2 - max(P)", f"({_n(union.size)} - 1)/2 - {_n(pad)}", union.start)
-    centres = {f.start for f in fields}
     note = None
-    if len(centres) > 1:
+    # Twice each centre, r - 1 - 2P, compares the centres exactly without building Fractions.
+    if len({f.size - 1 - 2 * f.pad for f in fields}) > 1:
+        centres = {f.start for f in fields}
         note = (
             "the merged paths are not aligned (their fields have different centres "
             f"{', '.join(_fmt(c) for c in sorted(centres))}); the field given is their union"
@@ -363,9 +365,17 @@ def _fmt(x: Num) -> str:
 
 
 def _json_num(x: Num) -> int | float:
-    if isinstance(x, Fraction):
+    if type(x) is not int and isinstance(x, Fraction):  # type() first, as in _norm
         return x.numerator if x.denominator == 1 else float(x)
     return x
+
+
+def _json_start(a: AxisRF) -> float:
+    if type(a.size) is int and type(a.pad) is int:
+        # (r - 1)/2 - P as one division of integers: the float of the exact start, as
+        # float(a.start) gives it, without building Fractions (a large report has many).
+        return (a.size - 1 - 2 * a.pad) / 2
+    return float(a.start)
 
 
 def to_json(rf: RF | None) -> dict[str, list[int | float]] | None:
@@ -378,5 +388,5 @@ def to_json(rf: RF | None) -> dict[str, list[int | float]] | None:
     return {
         "size": [_json_num(a.size) for a in axes],
         "jump": [_json_num(a.jump) for a in axes],
-        "start": [float(a.start) for a in axes],
+        "start": [_json_start(a) for a in axes],
     }

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .errors import SpecError
 
-__all__ = ["AXIS_NAMES", "Shape"]
+__all__ = ["AXIS_NAMES", "Shape", "spatial_names"]
 
 _SHAPE_RE = re.compile(r"^\s*\d+(\s*[x×*,]\s*\d+)*\s*$")
 _SPLIT_RE = re.compile(r"\s*[x×*,]\s*")
@@ -26,6 +26,12 @@ AXIS_NAMES: dict[int, tuple[str, ...]] = {
     2: ("H", "W"),
     3: ("D", "H", "W"),
 }
+
+
+def spatial_names(rank: int) -> tuple[str, ...]:
+    """The names of ``rank`` spatial axes: ``("H", "W")`` in 2d, ``S0, S1...`` past 3d."""
+    names = AXIS_NAMES.get(rank)
+    return names if names is not None else tuple(f"S{i}" for i in range(rank))
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +94,7 @@ class Shape:
         return Shape((self.dims[0], *spatial))
 
     def axis_names(self) -> tuple[str, ...]:
-        return AXIS_NAMES.get(self.rank, tuple(f"S{i}" for i in range(self.rank)))
+        return spatial_names(len(self.dims) - 1)
 
     def to_list(self) -> list[int]:
         return list(self.dims)

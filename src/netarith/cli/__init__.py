@@ -24,7 +24,8 @@ COMMANDS = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser, with every subcommand, or with ``only`` that one (its module alone is imported)."""
     from .. import __version__
 
     parser = argparse.ArgumentParser(
@@ -35,16 +36,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"netarith {__version__}")
     parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         importlib.import_module(f"{__name__}.{name}").register(sub)
     return parser
+
+
+def _command(args: Sequence[str]) -> str | None:
+    """The subcommand, when it is the first word: then only it is set up, which keeps the start
+    short. Anything else (no command, --help, a typo) gets the parser with all of them."""
+    words = [a for a in args if a != "--debug"]
+    return words[0] if words and words[0] in COMMANDS else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``netarith`` command; returns the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
-    parser = build_parser()
+    parser = build_parser(_command(args_list))
     try:
         args = parser.parse_args(args_list)
         if not getattr(args, "func", None):

@@ -41,6 +41,7 @@ __all__ = ["auto_name", "parse"]
 _SHAPE_RE = re.compile(r"\d+(x\d+)*")
 _TOKEN_RE = re.compile(r"\S+")
 _SHORT_VALUE_RE = re.compile(r"[-+]?\d")
+_SHORT_RE = re.compile(r"([a-z]+)[-+]?\d")
 _DIRECTIVES = ("convention", "model")
 _Tokens = list[tuple[str, int]]  # (text, offset in the segment)
 #: marks a layer that runs only in training (an auxiliary head)
@@ -63,6 +64,7 @@ class _Grammar:
 
     flags: dict[str, tuple[str, Any]]
     shorts: tuple[tuple[str, str], ...]  # (prefix, field), longest prefix first
+    short_fields: dict[str, str]  # prefix -> field
     longs: dict[str, str]
     positional: tuple[str, ...]
     specs: dict[str, ArgSpec]
@@ -96,7 +98,7 @@ def _grammar(cls: type[Op]) -> _Grammar:
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             required.append(f.name)
     shorts.sort(key=lambda item: -len(item[0]))
-    g = _Grammar(flags, tuple(shorts), longs, tuple(positional), specs, tuple(required))
+    g = _Grammar(flags, tuple(shorts), dict(shorts), longs, tuple(positional), specs, tuple(required))
     _grammars[cls] = g
     return g
 
@@ -144,8 +146,9 @@ class _Parser:
             name, cls, tokens, inputs = item
             if name is not None:
                 explicit.add(name)
-            train_only = any(t == TRAIN_ONLY for t, _ in tokens)
-            tokens = [(t, c) for t, c in tokens if t != TRAIN_ONLY]
+            train_only = TRAIN_ONLY in seg.text and any(t == TRAIN_ONLY for t, _ in tokens)
+            if train_only:
+                tokens = [(t, c) for t, c in tokens if t != TRAIN_ONLY]
             raw.append((seg, name, cls, tokens, inputs, train_only))
         if not raw:
             raise NotationError("no layers: write at least an input, e.g. 'input 3x224x224'",
@@ -174,10 +177,12 @@ class _Parser:
 
     def _auto(self, kind: str, counters: dict[str, int], explicit: set[str], used: set[str]) -> str:
         n = counters.get(kind, 0) + 1
-        while auto_name(kind, n) in explicit or auto_name(kind, n) in used:
+        name = auto_name(kind, n)
+        while name in explicit or name in used:
             n += 1
+            name = auto_name(kind, n)
         counters[kind] = n
-        return auto_name(kind, n)
+        return name
 
     def _split(
         self, seg: _Segment
@@ -218,10 +223,10 @@ class _Parser:
         if name is None and lowered in _DIRECTIVES and inputs is None:
             self._directive(lowered, tokens, seg)
             return None
-        if _SHAPE_RE.fullmatch(kind):
+        cls = REGISTRY.get(lowered)
+        if cls is None and _SHAPE_RE.fullmatch(kind):
             # A bare shape is an input layer: '3x224x224 | conv ...'
             return name, Input, [(t, c) for t, c in tokens], inputs
-        cls = REGISTRY.get(lowered)
         if cls is None:
             raise self.error(
                 f"unknown kind {kind!r}{did_you_mean(lowered, list(REGISTRY) + list(_DIRECTIVES))}",
@@ -304,10 +309,11 @@ class _Parser:
                 if g.specs[field].kind != "ints":
                     pending.pop(0)
                 return field, parse_value(g.specs[field], text), True
-            for prefix, field in g.shorts:
-                if lowered.startswith(prefix) and len(text) > len(prefix) and _SHORT_VALUE_RE.match(
-                        text[len(prefix):]):
-                    return field, parse_value(g.specs[field], text[len(prefix):]), False
+            short = _SHORT_RE.match(lowered)  # 'k3', 'p0+1', 'op1': letters, then a number
+            if short is not None and short.group(1) in g.short_fields:
+                prefix = short.group(1)
+                field = g.short_fields[prefix]
+                return field, parse_value(g.specs[field], text[len(prefix):]), False
             if takes_names and NAME_RE.fullmatch(text):
                 names.append((text, col))
                 return None, None, False

@@ -31,7 +31,7 @@ def _int(text: str) -> int:
 
 
 def _sizes(text: str) -> tuple[int, ...]:
-    return tuple(_int(part) for part in text.split("x"))
+    return tuple(map(_int, text.split("x")))
 
 
 def _pair(text: str) -> tuple[int, int]:
@@ -62,7 +62,7 @@ def parse_value(spec: ArgSpec, text: str) -> Any:
     if kind == "padding":
         if text in ("same", "valid"):
             return text
-        return tuple(_pair(part) for part in text.split("x"))
+        return tuple(map(_pair, text.split("x")))
     if kind == "float":
         try:
             return float(text)

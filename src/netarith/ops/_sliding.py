@@ -31,18 +31,15 @@ class Slide:
     kernel: tuple[int, ...]
     stride: tuple[int, ...]
     dilation: tuple[int, ...]
+    k_eff: tuple[int, ...]  # the dilated kernel, d * (k - 1) + 1
     pads: tuple[tuple[int, int], ...]  # explicit (before, after), 'same' resolved
     overhang: tuple[int, ...]  # implicit end padding added by rounding up
     warnings: tuple[str, ...]
     rules: tuple[DimRule, ...] = ()  # how each spatial output follows from the input size
 
     @property
-    def k_eff(self) -> tuple[int, ...]:
-        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
-
-    @property
     def rf(self) -> Windows:
-        return Windows(tuple((ke, s, p[0]) for ke, s, p in zip(self.k_eff, self.stride, self.pads)))
+        return Windows(tuple([(ke, s, p[0]) for ke, s, p in zip(self.k_eff, self.stride, self.pads)]))
 
 
 def slide(
@@ -84,10 +81,10 @@ def slide(
                      for axis, i, kk, ss, dd in zip(axes, sizes, k, s, d))
     else:
         pads = expand_padding(kind, padding, rank)  # type: ignore[arg-type]
-    k_eff = tuple(dd * (kk - 1) + 1 for kk, dd in zip(k, d))
+    k_eff = tuple([dd * (kk - 1) + 1 for kk, dd in zip(k, d)])
     # Rounding down, a window must fit; rounding up, one that hangs past the end
     # still counts (PyTorch's ceil_mode and Caffe accept a 3-wide pool on 2 pixels).
-    if rounding == "floor" and any(i + pb + pa < ke for i, (pb, pa), ke in zip(sizes, pads, k_eff)):
+    if rounding == "floor" and any([i + pb + pa < ke for i, (pb, pa), ke in zip(sizes, pads, k_eff)]):
         raise ShapeError(_too_big(kind, k, d, k_eff, sizes, pads))
     outs = []
     lost: dict[str, int] = {}
@@ -111,17 +108,19 @@ def slide(
             overhangs[axis] = count.overhang
             rounded_down[axis] = count.span // ss + 1 if count.span >= 0 else 0
     if padding == "same" and same_style == "tensorflow":
-        rules: tuple[DimRule, ...] = tuple(SameWindow(n + 1, kk, ss, dd) for n, (kk, ss, dd) in enumerate(zip(k, s, d)))
+        rules: tuple[DimRule, ...] = tuple([SameWindow(n, kk, ss, dd)
+                                            for n, kk, ss, dd in zip(range(1, rank + 1), k, s, d)])
     else:
-        rules = tuple(Window(n + 1, kk, ss, pb, pa, dd, rounding, clip)
-                      for n, (kk, ss, (pb, pa), dd) in enumerate(zip(k, s, pads, d)))
+        rules = tuple([Window(n, kk, ss, pb, pa, dd, rounding, clip)
+                       for n, kk, ss, (pb, pa), dd in zip(range(1, rank + 1), k, s, pads, d)])
     warnings = []
     if lost:
         warnings.append(_lost_warning(kind, lost, remainders, sizes, axes))
     if overhangs:
         warnings.append(_overhang_warning(kind, overhangs, rounded_down, dict(zip(axes, outs)),
                                           sizes, axes, pads, why_rounding))
-    return Slide(tuple(outs), k, s, d, pads, tuple(overhangs.get(a, 0) for a in axes), tuple(warnings), rules)
+    overhang = tuple([overhangs.get(a, 0) for a in axes]) if overhangs else (0,) * rank
+    return Slide(tuple(outs), k, s, d, k_eff, pads, overhang, tuple(warnings), rules)
 
 
 def _too_big(kind: str, k: tuple[int, ...], d: tuple[int, ...], k_eff: tuple[int, ...],

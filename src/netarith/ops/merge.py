@@ -37,6 +37,8 @@ __all__ = ["Add", "Concat", "Div", "Elementwise", "Max", "Mul", "Scalar", "Sub",
 def broadcast(kind: str, ins: Sequence[Shape]) -> Shape:
     """The PyTorch broadcast of per-sample shapes (equal ranks: the batch axis is shared)."""
     first = ins[0]
+    if all(x == first for x in ins[1:]):  # the usual case (a residual add): nothing to broadcast
+        return first
     for other in ins[1:]:
         if len(other.dims) != len(first.dims):
             raise ShapeError(

@@ -35,7 +35,7 @@ class ZooEntry:
 
 
 _REGISTRY: dict[str, ZooEntry] = {}
-_loaded = False
+_pending: list[str] | None = None  # family modules not imported yet (None: not listed yet)
 
 
 def register(name: str, *, family: str, input: str, source: str,
@@ -51,35 +51,37 @@ def register(name: str, *, family: str, input: str, source: str,
     return wrap
 
 
-def _load_all() -> None:
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
+def _load(until: str | None = None) -> None:
+    """Import the family modules, in name order, until ``until`` is registered (all of them
+    when it is None or never registers): looking up one model imports only the families up
+    to its own, which keeps the command line's start short."""
+    global _pending
     package = __name__.rpartition(".")[0]
-    path = importlib.import_module(package).__path__
-    for info in pkgutil.iter_modules(path):
-        if info.name not in ("registry",) and not info.name.startswith("_"):
-            importlib.import_module(f"{package}.{info.name}")
+    if _pending is None:
+        path = importlib.import_module(package).__path__
+        _pending = sorted(info.name for info in pkgutil.iter_modules(path)
+                          if info.name != "registry" and not info.name.startswith("_"))
+    while _pending and (until is None or until not in _REGISTRY):
+        importlib.import_module(f"{package}.{_pending.pop(0)}")
 
 
 def exists(name: str) -> bool:
-    _load_all()
+    _load(name)
     return name in _REGISTRY
 
 
 def names() -> list[str]:
-    _load_all()
+    _load()
     return list(_REGISTRY)
 
 
 def entries() -> list[ZooEntry]:
-    _load_all()
+    _load()
     return list(_REGISTRY.values())
 
 
 def get(name: str) -> ZooEntry:
-    _load_all()
+    _load(name)
     try:
         return _REGISTRY[name]
     except KeyError:
