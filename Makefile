@@ -54,7 +54,7 @@ demo: $(VENV)/.core
 	$(BIN)/netarith audit alexnet-paper
 
 lint: $(VENV)/.test
-	$(BIN)/ruff check src tests tests_torchvision fuzz
+	$(BIN)/ruff check src tests tests_torchvision fuzz bench
 
 typecheck: $(VENV)/.test
 	$(BIN)/mypy
