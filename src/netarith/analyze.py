@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .conventions import Convention, get_convention
 from .deadline import check as check_deadline
+from .deadline import limited as time_limited
 from .errors import NetarithError, ShapeError, SpecError, did_you_mean
 from .graph import Graph, Node
 from .ops.base import Context, Out
@@ -245,24 +246,37 @@ def analyze_graph(
     append = results.append
     training: set[str] = set()  # train-only layers and everything fed only by them
     skipped: dict[str, str] = {}  # train-only layers that do not fit the input, left out in eval mode
+    # What an op computes depends only on the op, its input shapes and the convention, so
+    # layers that repeat (ResNet's identical blocks) are computed once: (op, *shapes) -> Out.
+    computed: dict[tuple[object, ...], Out] = {}
     first_input = inputs[0].name
+    limited = time_limited()
     for node in graph.nodes:
-        check_deadline()
+        if limited:
+            check_deadline()
         op = node.op
+        names = node.inputs
         if traces is not None:
             ctx = Context(conv, traces.setdefault(node.name, Trace()))
         else:
             ctx = traced if node.name == trace_layer else quiet
-        train_only = node.train_only or bool(node.inputs and all(n in training for n in node.inputs))
+        train_only = node.train_only or bool(training and names and all(n in training for n in names))
         if train_only:
             training.add(node.name)
-        fed_by = next((n for n in node.inputs if n in skipped), None)
-        if fed_by is not None:
-            skipped[node.name] = f"fed by {fed_by}, which is left out"
-            continue
-        ins = [shapes[name] for name in node.inputs]
+        if skipped:
+            fed_by = next((n for n in names if n in skipped), None)
+            if fed_by is not None:
+                skipped[node.name] = f"fed by {fed_by}, which is left out"
+                continue
+        ins = [shapes[name] for name in names]
         try:
-            out = op.infer(ins, ctx)
+            if ctx.trace is None:
+                key = (op, *ins)
+                out = computed.get(key)  # type: ignore[assignment]
+                if out is None:
+                    out = computed[key] = op.infer(ins, ctx)
+            else:
+                out = op.infer(ins, ctx)  # a derivation is recorded afresh for each layer
         except ShapeError as exc:
             if train_only and mode == "eval":
                 # PyTorch does not run an auxiliary head in eval mode, so a head that does not
@@ -281,8 +295,7 @@ def analyze_graph(
             rf: RF | None = input_rf(shape.rank, ctx.trace)
             note = None
         else:
-            rf, note = apply(out.rf, [fields[n] for n in node.inputs],
-                             [s.dims for s in ins], shape.dims, ctx.trace)
+            rf, note = apply(out.rf, [fields[n] for n in names], [s.dims for s in ins], shape.dims, ctx.trace)
         fields[node.name] = rf
         warnings = out.warnings if note is None else (*out.warnings, note)
         if node.name == first_input and graph.notes:
@@ -303,7 +316,7 @@ def analyze_graph(
         if ctx.trace is not None:
             _explain_counts(ctx.trace, out, macs, connections)
         append(LayerResult(
-            node.name, op.kind, node.inputs, shape, shape.numel, out.params, out.buffers,
+            node.name, op.kind, names, shape, shape.numel, out.params, out.buffers,
             macs, 2 * macs, rf, warnings, out.extras, node,
             out.params if out.trainable is None else out.trainable,
             connections, uncounted,

@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["DeadlineExceeded", "check", "time_limit"]
+__all__ = ["DeadlineExceeded", "check", "limited", "time_limit"]
 
 _state = threading.local()
 
@@ -54,3 +54,9 @@ def check() -> None:
     limit: tuple[float, float] | None = getattr(_state, "limit", None)
     if limit is not None and time.monotonic() > limit[0]:
         raise DeadlineExceeded(f"the computation took longer than {limit[1]:g} s")
+
+
+def limited() -> bool:
+    """Whether this thread has a time limit: a loop of many short steps calls :func:`check`
+    only then (a limit is set around a computation, never inside it)."""
+    return getattr(_state, "limit", None) is not None

@@ -207,6 +207,8 @@ def _spatial(rf: RF, axes: Sequence[tuple[object, ...]], step: Step, trace: Trac
     for n, axis in enumerate(rf[1:]):
         if axis is None or n >= len(axes):
             out.append(None)
+        elif n and trace is None and axis is rf[n] and axes[n] == axes[n - 1]:
+            out.append(out[n])  # the field and the window of the axis before (square): its result
         else:
             out.append(step(axis, *axes[n], trace=trace, name=names[n]))
     return _none_if_empty(tuple(out))
@@ -225,6 +227,8 @@ def _n(x: Num) -> str:
 
 def _window(a: AxisRF, k_eff: int, stride: Num, pad: int, *, trace: Trace | None = None,
             name: str = "") -> AxisRF:
+    if k_eff == 1 and stride == 1 and pad == 0 and trace is None:
+        return a  # a 1-wide window, stride 1, no padding (a 1x1 convolution): the field as it is
     out = AxisRF(
         _norm(a.size + (k_eff - 1) * a.jump),
         _norm(a.jump * stride),
@@ -287,6 +291,7 @@ def _merge(ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]],
     merged: list[AxisRF | None] = []
     warning = None
     names = ("C", *spatial_names(rank - 1))
+    previous: tuple[list[AxisRF], list[AxisRF]] | None = None  # the last dim's fields, when merged
     for d in range(rank):
         full: list[AxisRF] = []
         broadcast: list[AxisRF] = []
@@ -308,7 +313,12 @@ def _merge(ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]],
                 full.append(axis)
         if missing or not (full or broadcast):
             merged.append(None)
+            previous = None
             continue
+        if trace is None and previous == (full, broadcast):
+            merged.append(merged[-1])  # the same fields as the dim before (a square map): its result
+            continue
+        previous = (full, broadcast)
         axis_rf, note = _union(full, trace, names[d]) if full else (broadcast[0], None)
         if axis_rf is not None and broadcast:
             # Every output also sees the broadcast input's whole field.
