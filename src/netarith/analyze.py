@@ -272,7 +272,7 @@ def analyze_graph(
         try:
             if ctx.trace is None:
                 key = (op, *ins)
-                out = computed.get(key)  # type: ignore[assignment]
+                out = computed.get(key)
                 if out is None:
                     out = computed[key] = op.infer(ins, ctx)
             else:
