@@ -131,6 +131,8 @@ class _Parser:
         self.source = source
         self.model: str | None = None
         self.convention: str | None = None
+        #: layers written alike (a long chain repeats a few lines) share one frozen op
+        self.ops: dict[tuple[type[Op], tuple[tuple[str, int], ...]], tuple[Op, list[tuple[str, int]]]] = {}
 
     def error(self, message: str, seg: _Segment, offset: int = 0) -> NotationError:
         return NotationError(message, line=seg.line, column=seg.column + offset, text=seg.full,
@@ -139,17 +141,22 @@ class _Parser:
     def run(self, text: str) -> Graph:
         raw: list[tuple[_Segment, str | None, type[Op], _Tokens, _Tokens | None, bool]] = []
         explicit: set[str] = set()
+        # A long network repeats a few lines: each distinct layer text is read once.
+        readings: dict[str, tuple[str | None, type[Op], _Tokens, _Tokens | None, bool]] = {}
         for seg in _segments(text):
-            item = self._split(seg)
-            if item is None:
-                continue
-            name, cls, tokens, inputs = item
-            if name is not None:
-                explicit.add(name)
-            train_only = TRAIN_ONLY in seg.text and any(t == TRAIN_ONLY for t, _ in tokens)
-            if train_only:
-                tokens = [(t, c) for t, c in tokens if t != TRAIN_ONLY]
-            raw.append((seg, name, cls, tokens, inputs, train_only))
+            reading = readings.get(seg.text)
+            if reading is None:
+                item = self._split(seg)
+                if item is None:
+                    continue  # a directive
+                name, cls, tokens, inputs = item
+                train_only = TRAIN_ONLY in seg.text and any(t == TRAIN_ONLY for t, _ in tokens)
+                if train_only:
+                    tokens = [(t, c) for t, c in tokens if t != TRAIN_ONLY]
+                reading = readings[seg.text] = (name, cls, tokens, inputs, train_only)
+            if reading[0] is not None:
+                explicit.add(reading[0])
+            raw.append((seg, *reading))
         if not raw:
             raise NotationError("no layers: write at least an input, e.g. 'input 3x224x224'",
                                 source=self.source)
@@ -158,7 +165,11 @@ class _Parser:
         names: set[str] = set()
         previous: str | None = None
         for seg, name, cls, tokens, inputs, train_only in raw:
-            op, positional_names = self._op(cls, tokens, seg)
+            key = (cls, tuple(tokens))
+            known = self.ops.get(key)
+            if known is None:
+                known = self.ops[key] = self._op(cls, tokens, seg)
+            op, positional_names = known
             if name is None:
                 name = self._auto(cls.kind, counters, explicit, names)
             elif name in names:

@@ -42,15 +42,34 @@ def render(report: Report, indent: int | None = 2) -> str:
     items = []
     for key, value in shell.items():
         if key == "layers":
-            text = "[\n" + ",\n".join([_layer(r, pad, step) for r in report.layers]) + f"\n{step}]"
+            text = "[\n" + ",\n".join(_layers(report.layers, pad, step)) + f"\n{step}]"
         else:
             text = _text(value, step, step)
         items.append(f"{step}{_str(key)}: {text}")
     return "{\n" + ",\n".join(items) + "\n}\n"
 
 
-def _layer(r: LayerResult, pad: str, step: str) -> str:
-    """One layer, as ``LayerResult.to_dict`` has it."""
+def _layers(layers: Sequence[LayerResult], pad: str, step: str) -> list[str]:
+    """Each layer's text. A layer often has the receptive field and the shape of the one before
+    (an activation keeps its input's): those are written once, and reused while the report
+    keeps them alive (so their ids stay theirs)."""
+    inner = pad + step
+    fields: dict[int, str] = {}
+    shapes: dict[int, str] = {}
+    texts = []
+    for r in layers:
+        field = fields.get(id(r.rf))
+        if field is None:
+            field = fields[id(r.rf)] = _field(r, inner, step)
+        shape = shapes.get(id(r.shape))
+        if shape is None:
+            shape = shapes[id(r.shape)] = _numbers(r.shape.dims)
+        texts.append(_layer(r, pad, step, field, shape))
+    return texts
+
+
+def _layer(r: LayerResult, pad: str, step: str, field: str, shape: str) -> str:
+    """One layer, as ``LayerResult.to_dict`` has it (its receptive field and shape written)."""
     inner = pad + step
     uncounted = f",\n{inner}\"not_counted\": {_strings(r.uncounted, inner, step)}" if r.uncounted else ""
     return (
@@ -58,13 +77,13 @@ def _layer(r: LayerResult, pad: str, step: str) -> str:
         f"{inner}\"name\": {_str(r.name)},\n"
         f"{inner}\"kind\": {_str(r.kind)},\n"
         f"{inner}\"inputs\": {_strings(r.inputs, inner, step)},\n"
-        f"{inner}\"output_shape\": {_numbers(r.shape.dims)},\n"
+        f"{inner}\"output_shape\": {shape},\n"
         f"{inner}\"neurons\": {r.neurons},\n"
         f"{inner}\"params\": {r.params},\n"
         f"{inner}\"buffers\": {r.buffers},\n"
         f"{inner}\"macs\": {r.macs},\n"
         f"{inner}\"flops\": {r.flops},\n"
-        f"{inner}\"receptive_field\": {_field(r, inner, step)},\n"
+        f"{inner}\"receptive_field\": {field},\n"
         f"{inner}\"warnings\": {_strings(r.warnings, inner, step)},\n"
         f"{inner}\"connections\": {r.connections}{uncounted}\n"
         f"{pad}}}"
