@@ -141,7 +141,10 @@ def apply(rule: RFRule, ins: Sequence[RF | None], in_dims: Sequence[tuple[int, .
     With a ``trace``, each size, jump and start is recorded as it is computed
     (quantities ``rf.size H``, ``rf.jump H``, ``rf.start H``).
     """
-    rf, warning = _apply(rule, ins, in_dims, out_dims, trace)
+    if rule is ELEMENTWISE and len(ins) == 1:  # the usual layer: an activation, a normalisation
+        rf, warning = _kept(ins[0], len(out_dims), trace), None
+    else:
+        rf, warning = _apply(rule, ins, in_dims, out_dims, trace)
     if trace is not None and rf is None:
         trace.note("rf", "no receptive field: the positions of the input are mixed from here on"
                    if any(i is not None for i in ins) else "no receptive field (the input has none)")
@@ -204,14 +207,17 @@ def _spatial(rf: RF, axes: Sequence[tuple[object, ...]], step: Step, trace: Trac
     """Apply a per-axis step to the spatial dims (1..) of a field."""
     out: list[AxisRF | None] = [rf[0]]
     names = _names(rf)[1:] if trace is not None else ("",) * (len(rf) - 1)  # names serve the trace only
+    empty = rf[0] is None
     for n, axis in enumerate(rf[1:]):
         if axis is None or n >= len(axes):
             out.append(None)
-        elif n and trace is None and axis is rf[n] and axes[n] == axes[n - 1]:
+            continue
+        if n and trace is None and axis is rf[n] and axes[n] == axes[n - 1]:
             out.append(out[n])  # the field and the window of the axis before (square): its result
         else:
             out.append(step(axis, *axes[n], trace=trace, name=names[n]))
-    return _none_if_empty(tuple(out))
+        empty = False
+    return None if empty else tuple(out)
 
 
 def _norm(x: Num) -> Num:
@@ -280,13 +286,7 @@ def _transposed(a: AxisRF, k_eff: int, stride: int, pad: int, *, trace: Trace | 
 
 def _merge(ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]],
            out_dims: tuple[int, ...], trace: Trace | None = None) -> tuple[RF | None, str | None]:
-    """Elementwise merge with PyTorch broadcasting (dims aligned from the right)."""
-    if len(ins) == 1:
-        rf = ins[0]
-        if rf is None or len(rf) != len(out_dims):
-            return None, None
-        _unchanged(trace, rf, "the input's (elementwise)")
-        return rf, None
+    """Elementwise merge of several inputs with PyTorch broadcasting (dims aligned from the right)."""
     rank = len(out_dims)
     merged: list[AxisRF | None] = []
     warning = None
@@ -332,6 +332,15 @@ def _merge(ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]],
         warning = warning or note
         merged.append(axis_rf)
     return _none_if_empty(tuple(merged)), warning
+
+
+def _kept(rf: RF | None, rank: int, trace: Trace | None) -> RF | None:
+    """An elementwise layer's field: its input's, if it has as many dims."""
+    if rf is None or len(rf) != rank:
+        return None
+    if trace is not None:
+        _unchanged(trace, rf, "the input's (elementwise)")
+    return rf
 
 
 def _union(fields: list[AxisRF], trace: Trace | None = None, name: str = "") -> tuple[AxisRF | None, str | None]:
