@@ -18,12 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..conventions import get_convention
 from ..errors import NetarithError, ShapeError, SourceError
 from ..graph import Node
-from ..ops.base import Context, Op, make
+from ..ops.base import Op, make
 from ..shape import Shape
-from ._torch_modules import CHANNELS_FIRST, module_op, origin
+from ._torch_modules import CHANNELS_FIRST, Inferred, module_op, origin
 from ._torch_trace import Call, Event, Module, Ref, Source, Trace, readable
 
 __all__ = ["Converter", "Handler", "Unsupported", "Val", "per_sample"]
@@ -101,7 +100,7 @@ Handler = Callable[["Converter", Call, list[Val], str], list[Val]]
 class Converter:
     """Builds the nodes of a graph from the events of two traces (batch 2 and 3)."""
 
-    def __init__(self, handlers: dict[Any, tuple[str, Handler]]) -> None:
+    def __init__(self, handlers: dict[Any, tuple[str, Handler]], infer: Inferred | None = None) -> None:
         self.handlers = handlers
         self.nodes: list[Node] = []
         self.names: set[str] = set()
@@ -109,7 +108,8 @@ class Converter:
         self.named: dict[str, list[Val]] = {}  # event name -> outputs, for the training pass
         self.used: set[str] = set()  # sources made into nodes or read by a layer
         self.train_only = False
-        self.ctx = Context(get_convention("pytorch"))
+        self.infer = infer if infer is not None else Inferred()
+        self.ctx = self.infer.ctx
         self.notes: list[str] = []
 
     # -- driving -----------------------------------------------------------
@@ -217,7 +217,7 @@ class Converter:
         """A node for ``op``; its shape must be PyTorch's, and its parameters ``params`` if given
         (the elements of the weights the call takes as its own)."""
         ins = [self.node(v) for v in inputs]
-        got = op.infer([v.shape for v in ins], self.ctx)
+        got = self.infer(op, [v.shape for v in ins])
         if got.shape != out.shape:
             raise Unsupported(f"netarith's {op.kind} gives {got.shape}, PyTorch {out.shape}")
         if params is not None and got.params != params:

@@ -9,17 +9,18 @@ traced instead of miscounted.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
 from torch import nn
 
+from ..conventions import get_convention
 from ..errors import NetarithError
-from ..ops.base import Context, Op, make
+from ..ops.base import Context, Op, Out, make
 from ..shape import Shape
 
-__all__ = ["DimMap", "base_class", "counts_alike", "module_op", "origin"]
+__all__ = ["DimMap", "Inferred", "base_class", "counts_alike", "module_op", "origin"]
 
 #: maps a PyTorch dim of the full tensor to netarith's (batch = 0), None for the batch itself
 DimMap = Callable[[int], "int | None"]
@@ -198,12 +199,26 @@ def module_op(module: nn.Module, x: Shape, dims: DimMap) -> Op | None:
         return None
 
 
-def counts_alike(module: nn.Module, op: Op, x: Shape) -> bool:
-    """Does ``op`` on input ``x`` count exactly the module's own parameters?"""
-    from ..conventions import get_convention
+class Inferred:
+    """``op.infer`` under PyTorch's convention, each (op, input shapes) computed once per
+    import: a model repeats a few distinct layers many times (ResNet's blocks)."""
 
+    def __init__(self) -> None:
+        self.ctx = Context(get_convention("pytorch"))
+        self.outs: dict[tuple[object, ...], Out] = {}
+
+    def __call__(self, op: Op, ins: Sequence[Shape]) -> Out:
+        key = (op, *ins)
+        out = self.outs.get(key)
+        if out is None:
+            out = self.outs[key] = op.infer(list(ins), self.ctx)
+        return out
+
+
+def counts_alike(module: nn.Module, op: Op, x: Shape, infer: Inferred) -> bool:
+    """Does ``op`` on input ``x`` count exactly the module's own parameters?"""
     try:
-        out = op.infer([x], Context(get_convention("pytorch")))
+        out = infer(op, [x])
     except NetarithError:
         return False
     return out.params == sum(p.numel() for p in module.parameters())

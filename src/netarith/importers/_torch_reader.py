@@ -14,13 +14,13 @@ from ..ops.base import make
 from ..shape import Shape
 from ._torch_convert import Converter
 from ._torch_handlers import HANDLERS
-from ._torch_modules import counts_alike, module_op
+from ._torch_modules import Inferred, counts_alike, module_op
 from ._torch_trace import Event, Module, Trace, record
 
 __all__ = ["read"]
 
 
-def _capture(module: nn.Module, x: Any) -> bool:
+def _capture(module: nn.Module, x: Any, infer: Inferred) -> bool:
     """Read this module as one layer? Only if netarith's op counts its parameters alike."""
     rank = x.dim()
     if rank < 2:
@@ -32,7 +32,7 @@ def _capture(module: nn.Module, x: Any) -> bool:
         return None if d == 0 else d
 
     op = module_op(module, shape, dims)
-    return op is not None and counts_alike(module, op, shape)
+    return op is not None and counts_alike(module, op, shape, infer)
 
 
 def read(torch: ModuleType, module: nn.Module, shape: Shape,
@@ -40,12 +40,23 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape,
     """The graph, each leaf module call's output node, and notes on calls made opaque."""
     reserved = {path for path, _ in module.named_modules() if path}
     was_training = module.training
+    # Whether to read a module whole depends on the module and its input's shape per sample
+    # (the same at every batch): decided once for all the records.
+    decided: dict[tuple[nn.Module, tuple[int, ...]], bool] = {}
+    infer = Inferred()
+
+    def capture(m: nn.Module, x: Any) -> bool:
+        key = (m, tuple(x.shape[1:]))
+        known = decided.get(key)
+        if known is None:
+            known = decided[key] = _capture(m, x, infer)
+        return known
 
     def trace(batch: int, training: bool) -> Trace:
         module.train(training)
         x = torch.empty(batch, *shape.dims, device="meta")
         try:
-            return record(module, x, _capture, reserved)
+            return record(module, x, capture, reserved)
         except NetarithError:
             raise
         except Exception as exc:
@@ -56,7 +67,7 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape,
 
     try:
         t2, t3 = trace(2, False), trace(3, False)
-        cv = Converter(HANDLERS)
+        cv = Converter(HANDLERS, infer)
         cv.run(t2, t3)
         leaves = {call: cv.vals[ref].node for call, ref in t2.leaves.items() if ref in cv.vals}
         paths = {id(p): path for path, p in module.named_parameters()}

@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 from torch.overrides import TorchFunctionMode
 
 __all__ = ["Call", "Event", "Module", "Recorder", "Ref", "Source", "Trace", "readable"]
@@ -121,6 +122,25 @@ def _operator(frame: Any) -> str | None:
     return _OPCODES.get(name)
 
 
+_BATCH_NORM_ARGS = ("input", "running_mean", "running_var", "weight", "bias")
+
+
+def _call(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``func(*args, **kwargs)``, except ``F.batch_norm`` on a valid input: its output has the
+    input's shape, dtype and strides, and on the meta device PyTorch computes it with a Python
+    decomposition that costs more than the rest of a ResNet's forward pass, so it is made
+    directly. An input that PyTorch would refuse (a running mean of the wrong size) still
+    goes to PyTorch, which says why."""
+    if func is F.batch_norm:
+        given = {**dict(zip(_BATCH_NORM_ARGS, args)), **kwargs}
+        x = given.get("input")
+        if isinstance(x, torch.Tensor) and x.dim() >= 2 and all(
+                t is None or (isinstance(t, torch.Tensor) and t.numel() == x.shape[1])
+                for t in (given.get(k) for k in _BATCH_NORM_ARGS[1:])):
+            return x.new_empty_strided(x.size(), x.stride())
+    return func(*args, **kwargs)
+
+
 def _tensors(value: Any) -> Iterator[torch.Tensor]:
     if isinstance(value, torch.Tensor):
         yield value
@@ -159,7 +179,12 @@ class Recorder(TorchFunctionMode):
         self.leaves: dict[str, Ref] = {}
         self.counted: set[int] = set()
         self.handles: list[Any] = []
-        self.paths = {id(m): path for path, m in model.named_modules()}
+        self.paths: dict[int, str] = {}
+        self.leaf_names: dict[int, str] = {}  # id -> class name, of the modules without children
+        for path, m in model.named_modules():
+            self.paths[id(m)] = path
+            if next(m.children(), None) is None:
+                self.leaf_names[id(m)] = type(m).__name__
         self._starts: list[int] = []
         self._pending: tuple[nn.Module, str, tuple[Ref, ...]] | None = None
 
@@ -231,9 +256,9 @@ class Recorder(TorchFunctionMode):
             self.ran.add(path)
             first = next(_tensors(args), None)
             self.stack.append(path)
-            self.leaf_class.append("" if any(True for _ in module.children()) else type(module).__name__)
-            own = [id(p) for p in module.parameters()]
-            if first is not None and not (set(own) & self.counted) and self.capture(module, first):
+            self.leaf_class.append(self._leaf_name(module))
+            own = [id(p) for p in module.parameters()] if first is not None and self.capture(module, first) else None
+            if own is not None and not (set(own) & self.counted):
                 inputs = tuple(self.ref(t) for t in _tensors(args))
                 self.counted.update(own)
                 self.capturing = 1
@@ -241,6 +266,13 @@ class Recorder(TorchFunctionMode):
             self._starts.append(len(self.events))
         finally:
             self.busy = False
+
+    def _leaf_name(self, module: nn.Module) -> str:
+        """The module's class name if it has no children, else ''."""
+        name = self.leaf_names.get(id(module))
+        if name is None:  # a module the model does not hold as a child: made in forward
+            name = "" if next(module.children(), None) is not None else type(module).__name__
+        return name
 
     def _call_name(self, path: str) -> str:
         n = self.calls.get(path, 0) + 1
@@ -254,7 +286,7 @@ class Recorder(TorchFunctionMode):
         self.busy = True
         try:
             path = self.stack.pop()
-            self.leaf_class.pop()
+            leaf = bool(self.leaf_class.pop())
             start = self._starts.pop()
             call = self._call_name(path or type(module).__name__.lower())
             if self.capturing == 1 and self._pending is not None:
@@ -266,10 +298,10 @@ class Recorder(TorchFunctionMode):
                 self.events.append(Module(call, tuple(self.stack), [tuple(t.shape) for t in outs], mod, inputs))
                 for i, t in enumerate(outs):
                     self.produced(t, Ref(len(self.events) - 1, i))
-            elif not any(True for _ in module.children()):
+            elif leaf:
                 self._name_leaf(call, start, output)
             out = next(_tensors(output), None)
-            if out is not None and not any(True for _ in module.children()):
+            if out is not None and leaf:
                 self.leaves[call] = self.ref(out)
         finally:
             self.busy = False
@@ -292,10 +324,10 @@ class Recorder(TorchFunctionMode):
                            kwargs: dict[str, Any] | None = None) -> Any:
         kwargs = kwargs or {}
         if self.busy or self.capturing:
-            return func(*args, **kwargs)
+            return _call(func, args, kwargs)
         # C methods call the mode straight from the model's frame: was it `x + y` or `x.add(y)`?
         operator = _operator(sys._getframe(1)) if func in _ARITHMETIC else None
-        result = func(*args, **kwargs)
+        result = _call(func, args, kwargs)
         outs = list(_tensors(result))
         if func is torch.Tensor.__setitem__:
             outs = [args[0]]
