@@ -22,8 +22,9 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 from torch.overrides import TorchFunctionMode
+
+from ._torch_meta import made
 
 __all__ = ["Call", "Event", "Module", "Recorder", "Ref", "Source", "Trace", "readable"]
 
@@ -122,23 +123,11 @@ def _operator(frame: Any) -> str | None:
     return _OPCODES.get(name)
 
 
-_BATCH_NORM_ARGS = ("input", "running_mean", "running_var", "weight", "bias")
-
-
 def _call(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """``func(*args, **kwargs)``, except ``F.batch_norm`` on a valid input: its output has the
-    input's shape, dtype and strides, and on the meta device PyTorch computes it with a Python
-    decomposition that costs more than the rest of a ResNet's forward pass, so it is made
-    directly. An input that PyTorch would refuse (a running mean of the wrong size) still
-    goes to PyTorch, which says why."""
-    if func is F.batch_norm:
-        given = {**dict(zip(_BATCH_NORM_ARGS, args)), **kwargs}
-        x = given.get("input")
-        if isinstance(x, torch.Tensor) and x.dim() >= 2 and all(
-                t is None or (isinstance(t, torch.Tensor) and t.numel() == x.shape[1])
-                for t in (given.get(k) for k in _BATCH_NORM_ARGS[1:])):
-            return x.new_empty_strided(x.size(), x.stride())
-    return func(*args, **kwargs)
+    """``func(*args, **kwargs)``; the output of a normalisation or an activation is made as its
+    input's, where PyTorch's meta kernel would be slow (see ``_torch_meta``)."""
+    out = made(func, args, kwargs)
+    return func(*args, **kwargs) if out is None else out
 
 
 def _tensors(value: Any) -> Iterator[torch.Tensor]:
