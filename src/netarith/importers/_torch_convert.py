@@ -243,7 +243,6 @@ class Converter:
         out = outs[0]
         op = module_op(e.module, x.shape, x.nd)
         where = origin(e.module)
-        params = sum(p.numel() for p in e.module.parameters())
         try:
             if op is None or len(outs) != 1 or (op.kind in CHANNELS_FIRST and not x.plain):
                 raise Unsupported(f"{type(e.module).__name__} on {x.full}")
@@ -253,6 +252,7 @@ class Converter:
             raise ShapeError(f"{e.name}: {exc} [input {x.shape}]") from None
         except (Unsupported, NetarithError) as exc:
             self.notes.append(f"{e.name}: {exc}")
+            params = sum(p.numel() for p in e.module.parameters())
             op = make("opaque", op=_word(type(e.module).__name__), shape=out.shape, params=params)
             ins = [self.node(self.val(r)) for r in e.inputs]
             return replace(out, node=self.add(e.name, op, ins, where))

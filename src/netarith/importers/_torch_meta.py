@@ -15,7 +15,7 @@ and PyTorch runs the call as usual, and says why.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 import torch
 from torch.nn import functional as F
@@ -31,7 +31,7 @@ def made(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tens
     return None if rule is None else rule(args, kwargs)
 
 
-def _dense(x: Any) -> bool:
+def _dense(x: object) -> TypeGuard[torch.Tensor]:
     """A floating-point tensor whose elements fill its memory in a standard order."""
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         return False
@@ -110,7 +110,7 @@ def _cat(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor | None:
     if "out" in kwargs or not isinstance(tensors, (list, tuple)) or not tensors or type(dim) is not int:
         return None
     first = tensors[0]
-    if not all(_dense(t) and t.is_contiguous() and t.dtype == first.dtype and t.dim() == first.dim()
+    if not _dense(first) or not all(_dense(t) and t.is_contiguous() and t.dtype == first.dtype and t.dim() == first.dim()
                for t in tensors) or not -first.dim() <= dim < first.dim():
         return None
     dim %= first.dim()

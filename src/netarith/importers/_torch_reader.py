@@ -42,15 +42,14 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape,
     was_training = module.training
     # Whether to read a module whole depends on the module and its input's shape per sample
     # (the same at every batch): decided once for all the records.
-    decided: dict[tuple[nn.Module, tuple[int, ...]], bool] = {}
+    decided: dict[tuple[nn.Module, tuple[int, ...]], tuple[int, ...] | None] = {}
     infer = Inferred()
 
-    def capture(m: nn.Module, x: Any) -> bool:
+    def capture(m: nn.Module, x: Any) -> tuple[int, ...] | None:
         key = (m, tuple(x.shape[1:]))
-        known = decided.get(key)
-        if known is None:
-            known = decided[key] = _capture(m, x, infer)
-        return known
+        if key not in decided:
+            decided[key] = tuple(id(p) for p in m.parameters()) if _capture(m, x, infer) else None
+        return decided[key]
 
     def trace(batch: int, training: bool) -> Trace:
         module.train(training)

@@ -26,7 +26,7 @@ from torch.overrides import TorchFunctionMode
 
 from ._torch_meta import made
 
-__all__ = ["Call", "Event", "Module", "Recorder", "Ref", "Source", "Trace", "readable"]
+__all__ = ["Call", "Capture", "Event", "Module", "Recorder", "Ref", "Source", "Trace", "readable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +82,10 @@ class Trace:
     ran: set[str]  # paths of the modules that ran
     leaves: dict[str, Ref]  # call name of each leaf module ("path", "path@2") -> its output
     counted: set[int]  # ids of parameters read by whole-module events
+
+
+#: (module, its input) -> the ids of its parameters if it is read as one layer, else None
+Capture = Callable[[nn.Module, torch.Tensor], "tuple[int, ...] | None"]
 
 
 def readable(func: Any) -> str:
@@ -144,7 +148,7 @@ def _tensors(value: Any) -> Iterator[torch.Tensor]:
 class Recorder(TorchFunctionMode):
     """Records one forward pass; see the module docstring."""
 
-    def __init__(self, model: nn.Module, capture: Callable[[nn.Module, torch.Tensor], bool],
+    def __init__(self, model: nn.Module, capture: Capture,
                  reserved: set[str]) -> None:
         super().__init__()
         self.model = model
@@ -246,7 +250,7 @@ class Recorder(TorchFunctionMode):
             first = next(_tensors(args), None)
             self.stack.append(path)
             self.leaf_class.append(self._leaf_name(module))
-            own = [id(p) for p in module.parameters()] if first is not None and self.capture(module, first) else None
+            own = self.capture(module, first) if first is not None else None
             if own is not None and not (set(own) & self.counted):
                 inputs = tuple(self.ref(t) for t in _tensors(args))
                 self.counted.update(own)
@@ -343,7 +347,7 @@ class Recorder(TorchFunctionMode):
             self.produced(t, Ref(len(self.events) - 1, i))
 
 
-def record(model: nn.Module, x: torch.Tensor, capture: Callable[[nn.Module, torch.Tensor], bool],
+def record(model: nn.Module, x: torch.Tensor, capture: Capture,
            reserved: set[str]) -> Trace:
     """Run ``model(x)`` once under a :class:`Recorder`."""
     recorder = Recorder(model, capture, reserved)
