@@ -18,7 +18,6 @@ write instead.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 __all__ = [
@@ -116,5 +115,7 @@ class MissingExtraError(NetarithError):
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """Return "; did you mean 'x'?" for the closest candidate, or ""."""
+    import difflib  # here, not above: only a message needs it (start-up time)
+
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Union
 
 from .errors import SourceError, did_you_mean
@@ -49,7 +48,7 @@ def load(source: Source, input: str | Shape | Sequence[int] | None = None) -> Gr
     if isinstance(source, Graph):
         return source
     if isinstance(source, os.PathLike):
-        return _load_file(Path(source), input)
+        return _load_file(source, input)
     if not isinstance(source, str):
         raise SourceError(f"cannot read a network from {type(source).__name__}")
     text = source
@@ -59,7 +58,7 @@ def load(source: Source, input: str | Shape | Sequence[int] | None = None) -> Gr
     if not stripped:
         raise SourceError("empty source: give notation, a file or a zoo model name")
     if len(stripped) < 4096 and os.path.isfile(stripped):
-        return _load_file(Path(stripped), input)
+        return _load_file(stripped, input)
     zoo = _zoo_lookup(stripped)
     if zoo is not None:
         return zoo
@@ -76,7 +75,10 @@ def load(source: Source, input: str | Shape | Sequence[int] | None = None) -> Gr
     return parse(text)
 
 
-def _load_file(path: Path, input: str | Shape | Sequence[int] | None = None) -> Graph:
+def _load_file(name: str | os.PathLike[str], input: str | Shape | Sequence[int] | None = None) -> Graph:
+    from pathlib import Path  # here, not above: a zoo name or notation needs no paths (start-up time)
+
+    path = Path(name)
     if not path.is_file():
         raise SourceError(f"no such file: {str(path)!r}")
     suffix = path.suffix.lower()

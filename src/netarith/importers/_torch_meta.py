@@ -110,8 +110,9 @@ def _cat(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor | None:
     if "out" in kwargs or not isinstance(tensors, (list, tuple)) or not tensors or type(dim) is not int:
         return None
     first = tensors[0]
-    if not _dense(first) or not all(_dense(t) and t.is_contiguous() and t.dtype == first.dtype and t.dim() == first.dim()
-               for t in tensors) or not -first.dim() <= dim < first.dim():
+    if not _dense(first) or not -first.dim() <= dim < first.dim():
+        return None
+    if not all(_dense(t) and t.is_contiguous() and t.dtype == first.dtype and t.dim() == first.dim() for t in tensors):
         return None
     dim %= first.dim()
     size = list(first.shape)

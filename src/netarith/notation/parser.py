@@ -234,10 +234,10 @@ class _Parser:
         if name is None and lowered in _DIRECTIVES and inputs is None:
             self._directive(lowered, tokens, seg)
             return None
-        cls = REGISTRY.get(lowered)
-        if cls is None and _SHAPE_RE.fullmatch(kind):
-            # A bare shape is an input layer: '3x224x224 | conv ...'
+        if _SHAPE_RE.fullmatch(kind):
+            # A bare shape is an input layer: '3x224x224 | conv ...' (a kind starts with a letter)
             return name, Input, [(t, c) for t, c in tokens], inputs
+        cls = REGISTRY.get(lowered)
         if cls is None:
             raise self.error(
                 f"unknown kind {kind!r}{did_you_mean(lowered, list(REGISTRY) + list(_DIRECTIVES))}",

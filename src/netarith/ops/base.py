@@ -15,8 +15,10 @@ analysis, reports and exporter find it through the registry.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import math
-from collections.abc import Mapping, Sequence
+import pkgutil
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, ClassVar, TypeVar
@@ -275,8 +277,59 @@ def expand_padding(kind: str, value: tuple[tuple[int, int], ...], rank: int) -> 
     )
 
 
-REGISTRY: dict[str, type[Op]] = {}
-KINDS: dict[str, type[Op]] = {}  # canonical kinds only
+class _Kinds(Mapping[str, "type[Op]"]):
+    """Layer kind names -> op classes, as the op families register them on import.
+
+    Looking a name up imports the family that defines it (``_index.py`` says which), and
+    every family for a name the index does not list; listing the names imports every family.
+    So a command imports the families its network uses, not all of them (start-up time).
+    """
+
+    def __init__(self) -> None:
+        self.known: dict[str, type[Op]] = {}
+
+    def __getitem__(self, name: str) -> type[Op]:
+        cls = self.known.get(name)
+        if cls is None:
+            _load(name)
+            cls = self.known[name]  # KeyError: no kind has this name
+        return cls
+
+    def __iter__(self) -> Iterator[str]:
+        _load(None)
+        return iter(self.known)
+
+    def __len__(self) -> int:
+        _load(None)
+        return len(self.known)
+
+
+#: every kind and alias -> its class
+REGISTRY = _Kinds()
+#: canonical kinds only
+KINDS = _Kinds()
+_everything_loaded = False
+
+
+def _load(name: str | None) -> None:
+    """Import the family that defines ``name``; every family when ``name`` is None or the
+    index does not know it (a kind added since the index was written is found that way)."""
+    global _everything_loaded
+    if _everything_loaded:
+        return
+    from . import _index
+
+    family = _index.FAMILY_OF.get(name) if name is not None else None
+    if family is not None:
+        importlib.import_module(f"{__package__}.{family}")
+        if name in REGISTRY.known:
+            return
+    package = importlib.import_module(__package__)
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.name.startswith("_") and info.name != "base":
+            importlib.import_module(f"{__package__}.{info.name}")
+    _everything_loaded = True
+
 
 _O = TypeVar("_O", bound=type[Op])
 
@@ -284,10 +337,12 @@ _O = TypeVar("_O", bound=type[Op])
 def register(cls: _O) -> _O:
     """Class decorator: make a layer kind known to the notation and the analysis."""
     for name in (cls.kind, *cls.aliases):
-        if name in REGISTRY and REGISTRY[name] is not cls:
+        if not name[:1].isalpha():  # the notation reads a word that starts with a digit as a shape
+            raise NetarithError(f"layer kind {name!r} must start with a letter")
+        if REGISTRY.known.get(name, cls) is not cls:
             raise NetarithError(f"layer kind {name!r} is registered twice")
-        REGISTRY[name] = cls
-    KINDS[cls.kind] = cls
+        REGISTRY.known[name] = cls
+    KINDS.known[cls.kind] = cls
     return cls
 
 
