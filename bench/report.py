@@ -103,14 +103,16 @@ def _warm_and_first(result: dict[str, Any], ours: str, goal: float) -> tuple[str
     return text, verdict
 
 
-def targets(data: dict[str, Any]) -> list[tuple[str, str, Verdict]]:
-    """(target, what was measured, verdict)."""
-    out: list[tuple[str, str, Verdict]] = []
+def targets(data: dict[str, Any]) -> list[tuple[str, str, Verdict, str]]:
+    """(target, what was measured, verdict, the same measured on the earlier tree if it was)."""
+    out: list[tuple[str, str, Verdict, str]] = []
+    other = (data.get("torch") or {}).get("models", {}).get("resnet152")
     side = data.get("side", {}).get("resnet152")
     if side:
         text, verdict = _warm_and_first(side, NETARITH, ZOO_VS_TORCHINFO)
+        before = _warm_and_first(other, NETARITH, ZOO_VS_TORCHINFO)[0] if other and NETARITH in other["runs"] else ""
         out.append((f"zoo analysis of resnet152 >= {ZOO_VS_TORCHINFO}x faster than torchinfo.summary "
-                    "(one process)", text, verdict))
+                    "(one process)", text, verdict, before))
     out.append(_torch_target(data))
     chain = data.get("chain", {})
     if "100000" in chain and "10000" in chain:
@@ -118,27 +120,37 @@ def targets(data: dict[str, Any]) -> list[tuple[str, str, Verdict]]:
         per_layer = us_per_layer(med(big["times"]), big["layers"])
         growth = med(big["times"]) / med(mid["times"])
         cpu = us_per_layer(med(big["cpu"]), big["layers"])
+        old = (data.get("before") or {}).get("chain", {})
+        old_per_layer = old_growth = ""
+        if "100000" in old and "10000" in old:
+            old_per_layer = f"{us_per_layer(med(old['100000']['times']), old['100000']['layers']):.1f} us per layer"
+            old_growth = f"{med(old['100000']['times']) / med(old['10000']['times']):.1f}x"
         out.append((f"<= {US_PER_LAYER} us per layer end to end at 100,000 layers",
-                    f"{per_layer:.1f} us per layer ({cpu:.1f} us of CPU time)", per_layer <= US_PER_LAYER))
-        out.append((f"linear: 100k / 10k time <= {LINEAR}x", f"{growth:.1f}x", growth <= LINEAR))
+                    f"{per_layer:.1f} us per layer ({cpu:.1f} us of CPU time)", per_layer <= US_PER_LAYER,
+                    old_per_layer))
+        out.append((f"linear: 100k / 10k time <= {LINEAR}x", f"{growth:.1f}x", growth <= LINEAR, old_growth))
     cold = data.get("cold")
     if cold:
-        ratio = med(cold["netarith analyze alexnet-paper"]["times"]) / med(cold["python -c pass"]["times"])
+        base = med(cold["python -c pass"]["times"])
+        ratio = med(cold["netarith analyze alexnet-paper"]["times"]) / base
+        earlier = next((r for cmd, r in cold.items() if cmd.startswith("netarith analyze alexnet-paper, before")),
+                       None)
+        before = (f"{med(earlier['times']) / base:.1f}x ({fmt_time(med(earlier['times']))})" if earlier else "")
         out.append((f"`netarith analyze alexnet-paper` cold start within {COLD_START}x a bare Python start",
                     f"{ratio:.1f}x ({fmt_time(med(cold['netarith analyze alexnet-paper']['times']))} against "
-                    f"{fmt_time(med(cold['python -c pass']['times']))})", ratio <= COLD_START))
+                    f"{fmt_time(base)})", ratio <= COLD_START, before))
     imports = data.get("imports")
     if imports:
         heavy = imports["import_heavy"] + imports["cli_heavy"]
         out.append(("`import netarith` (and the CLI) import no torch, numpy or onnx",
-                    "none imported" if not heavy else ", ".join(sorted(set(heavy))), not heavy))
+                    "none imported" if not heavy else ", ".join(sorted(set(heavy))), not heavy, ""))
     audit = data.get("audit")
     if audit:
         api = med(audit["api"]["times"])
         cli = med(audit["cli"]["netarith audit alexnet-paper"]["times"])
         out.append((f"the alexnet-paper audit, search included, under {AUDIT_SECONDS:g} s",
                     f"{fmt_time(api)} in process; {fmt_time(cli)} as a command, start-up included",
-                    api < AUDIT_SECONDS))
+                    api < AUDIT_SECONDS, ""))
     return out
 
 
@@ -156,19 +168,23 @@ def _torch_rows(data: dict[str, Any], model: str) -> tuple[dict[str, Any] | None
     return None, {}, ""
 
 
-def _torch_target(data: dict[str, Any]) -> tuple[str, str, Verdict]:
+def _torch_target(data: dict[str, Any]) -> tuple[str, str, Verdict, str]:
     name = (f"torch import + analysis of resnet152 >= {TORCH_VS_TORCHINFO}x faster than torchinfo.summary, "
             "with lower peak memory")
     rows, memory, where = _torch_rows(data, "resnet152")
     if rows is None:
-        return name, f"{NOT_MEASURED}: netarith.from_torch is not on this branch", None
+        return name, f"{NOT_MEASURED}: netarith.from_torch is not on this branch", None, ""
+    other = (data.get("torch") or {}).get("models", {}).get("resnet152")
+    before = ""
+    if where == "this tree" and other and TORCH in other["runs"]:
+        before = _warm_and_first(other, TORCH, TORCH_VS_TORCHINFO)[0]
     text, verdict = _warm_and_first(rows, TORCH, TORCH_VS_TORCHINFO)
     ours = memory.get("netarith-module", {}).get("peak_kb")
     theirs = data.get("memory", {}).get("resnet152", {}).get("torchinfo", {}).get("peak_kb")
     lower = ours is not None and theirs is not None and ours < theirs
     mem = f"; peak {fmt_mb(ours)} against {fmt_mb(theirs)}" if ours and theirs else "; memory not measured"
     source = "" if where == "this tree" else f" (from_torch of {where})"
-    return name, f"{text}{mem}{source}", verdict if lower else False
+    return name, f"{text}{mem}{source}", verdict if lower else False, before
 
 
 # -- the sections ----------------------------------------------------------------------------
@@ -241,20 +257,28 @@ def _side(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _earlier(data: dict[str, Any]) -> str:
+    """The commit of the earlier tree measured in this run (``--torch-src``, ``--before-src``), if any."""
+    for group in ("torch", "before"):
+        commit = (data.get(group) or {}).get("commit")
+        if commit:
+            return str(commit)
+    return ""
+
+
 def _torch(data: dict[str, Any]) -> list[str]:
     torch = data.get("torch")
     if not torch or not torch.get("models"):
         return []
     memory = data.get("memory", {})
     lines = [
-        "## The PyTorch importer, from another tree",
+        f"## The same on another tree: {torch['commit']}",
         "",
-        f"`netarith.from_torch` is not merged on this branch yet; these rows run it from `{torch['src']}` "
-        f"(commit {torch['commit']}), in processes of their own: the importer with that tree's own core "
-        "(not the faster one above), `from_torch(module, \"3x224x224\")` then `analyze_graph`, and "
-        "torchinfo.summary in the same process, taking turns. Peak memory: from_torch given the built "
-        "module, and given the factory (`torchvision.models.NAME`, built on the meta device); torchinfo's "
-        "from the table above.",
+        f"For comparison, the zoo analysis and `netarith.from_torch` of the tree `{torch['src']}` (commit "
+        f"{torch['commit']}), in processes of their own: the zoo's graph analysed, `from_torch(module, "
+        "\"3x224x224\")` then `analyze_graph`, and torchinfo.summary in the same process, taking turns. "
+        "Peak memory: from_torch given the built module, and given the factory (`torchvision.models.NAME`, "
+        "built on the meta device); torchinfo's from the table above.",
         "",
     ]
     rows = []
@@ -267,15 +291,18 @@ def _torch(data: dict[str, Any]) -> list[str]:
         def peak(tool: str, m: dict[str, Any] = mem) -> str:
             return fmt_mb(m[tool]["peak_kb"]) if "peak_kb" in m.get(tool, {}) else NOT_MEASURED
 
+        zoo = (f"{spread(runs[NETARITH])} (**{fmt_ratio(theirs / med(runs[NETARITH]))}**)"
+               if NETARITH in runs else NOT_MEASURED)
         answer = result["answers"]
-        rows.append([model, spread(runs[TORCH]), fmt_time(result["first"][TORCH]), spread(runs["torchinfo.summary"]),
+        rows.append([model, zoo, spread(runs[TORCH]), fmt_time(result["first"][TORCH]),
+                     spread(runs["torchinfo.summary"]),
                      f"**{fmt_ratio(theirs / ours)}**", peak("netarith-module"), peak("netarith-factory"),
                      fmt_mb(info) if info else NOT_MEASURED,
                      f"{answer[TORCH][0]:,}; {answer[TORCH][1]:,}",
                      f"{answer['torchinfo.summary'][0]:,}; {answer['torchinfo.summary'][1]:,}"])
-    return lines + _table(["model", "from_torch + analysis", "first call", "torchinfo.summary",
-                           "torchinfo / from_torch", "peak, module", "peak, factory", "peak, torchinfo",
-                           "from_torch: params; MACs", "torchinfo: params; mult-adds"], rows)
+    return lines + _table(["model", "zoo analysis (torchinfo / zoo)", "from_torch + analysis", "first call",
+                           "torchinfo.summary", "torchinfo / from_torch", "peak, module", "peak, factory",
+                           "peak, torchinfo", "from_torch: params; MACs", "torchinfo: params; mult-adds"], rows)
 
 
 def _memory(data: dict[str, Any]) -> list[str]:
@@ -451,9 +478,13 @@ def markdown(data: dict[str, Any], svg: Path | None) -> str:
         "",
     ]
     verdicts = {True: "holds", False: "**misses**", None: NOT_MEASURED}
-    rows = [[name, measured, verdicts[holds] if not isinstance(holds, str) else f"*{holds}*"]
-            for name, measured, holds in targets(data)]
-    lines += _table(["target", "measured", ""], rows, "llc")
+    found = targets(data)
+    earlier = _earlier(data)
+    rows = [[name, measured, verdicts[holds] if not isinstance(holds, str) else f"*{holds}*",
+             *([before or ""] if earlier else [])]
+            for name, measured, holds, before in found]
+    lines += _table(["target", "measured", "", *([f"before ({earlier}), same run"] if earlier else [])], rows,
+                    "llcl" if earlier else "llc")
     lines += _machine(data)
     lines += _side(data)
     lines += _memory(data)

@@ -36,7 +36,7 @@ CHAIN = (1_000, 10_000, 100_000)
 MEMORY_TOOLS = ("baseline", "netarith-zoo", "netarith-module", "netarith-factory",
                 "torchinfo", "fvcore", "ptflops", "thop")
 GROUPS = ("imports", "cold", "zoo", "side", "memory", "torch", "chain", "before", "audit", "sizes", "onnx")
-TORCH_ROWS = "netarith (from_torch),torchinfo.summary"
+TORCH_ROWS = "netarith (zoo),netarith (from_torch),torchinfo.summary"
 
 
 def _env(src: Path) -> dict[str, str]:
@@ -69,22 +69,26 @@ def _cli() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "netarith"]
 
 
-def _processes(commands: dict[str, list[str]], repeats: int) -> dict[str, dict[str, Any]]:
+def _processes(commands: dict[str, list[str]], repeats: int,
+               sources: dict[str, Path] | None = None) -> dict[str, dict[str, Any]]:
     """Start each command ``repeats`` times, interleaved, after a first unrecorded round that
-    writes the bytecode caches; then once more under ``peak.py`` for its peak memory."""
+    writes the bytecode caches; then once more under ``peak.py`` for its peak memory. A command
+    named in ``sources`` runs netarith from that tree (an earlier commit), the others this one's."""
+    sources = sources or {}
     results: dict[str, dict[str, Any]] = {k: {"times": []} for k in commands}
     for round_ in range(repeats + 1):
         for key, command in commands.items():
-            run = child(command, parse=False)
+            run = child(command, parse=False, src=sources.get(key, ROOT / "src"))
             if round_:
                 results[key]["times"].append(run["wall"])
     for key, command in commands.items():
+        src = sources.get(key, ROOT / "src")
         python, *rest = command
         if rest and rest[0] == "-m":  # python -m netarith: peak.py runs the package's __main__
-            rest = [str(ROOT / "src" / "netarith" / "__main__.py"), *rest[2:]]
+            rest = [str(src / "netarith" / "__main__.py"), *rest[2:]]
         elif python != sys.executable:  # a console script
             rest = [python, *rest]
-        results[key]["peak_kb"] = child([sys.executable, str(HERE / "peak.py"), *rest])["peak_kb"]
+        results[key]["peak_kb"] = child([sys.executable, str(HERE / "peak.py"), *rest], src=src)["peak_kb"]
     return results
 
 
@@ -99,11 +103,17 @@ def measure(group: str, models: Sequence[str], quick: bool, workdir: Path, torch
         return task("imports")
     if group == "cold":
         python = [sys.executable]
-        return _processes({
+        commands = {
             "python -c pass": [*python, "-c", "pass"],
             "python -c 'import netarith'": [*python, "-c", "import netarith"],
             "netarith analyze alexnet-paper": [*_cli(), "analyze", "alexnet-paper"],
-        }, 5 if few else 15)
+        }
+        sources = {}
+        if before_src is not None:  # the same command on the earlier tree, in the same rounds
+            before = f"netarith analyze alexnet-paper, before ({machine.commit(before_src)})"
+            commands[before] = [*_cli(), "analyze", "alexnet-paper"]
+            sources[before] = before_src
+        return _processes(commands, 5 if few else 15, sources)
     if group == "zoo":
         return {m: task("zoo", m, "5" if few else "20") for m in models}
     if group == "side":
@@ -124,8 +134,8 @@ def measure(group: str, models: Sequence[str], quick: bool, workdir: Path, torch
                     out[m][tool] = {"error": str(exc).splitlines()[-1]}
         return out
     if group == "torch":
-        # netarith.from_torch from another tree (an importer branch not merged here yet), with
-        # torchinfo in the same process for the ratio, and its peak memory.
+        # The zoo analysis and netarith.from_torch from another tree (an earlier commit), with
+        # torchinfo in the same process for the ratios, and from_torch's peak memory.
         if torch_src is None:
             return None
         out = {"src": str(torch_src), "commit": machine.commit(torch_src), "models": {}}
@@ -171,10 +181,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", help=f"comma-separated groups among {', '.join(GROUPS)}")
     parser.add_argument("--render", action="store_true", help="only rewrite the report from --data")
     parser.add_argument("--torch-src", type=lambda p: Path(p).resolve(), metavar="DIR",
-                        help="also measure netarith.from_torch from this source tree (a src/ directory), "
-                        "for a branch where the importer is not merged yet")
+                        help="also measure the zoo analysis and netarith.from_torch, with torchinfo, from this "
+                        "source tree (a src/ directory): an earlier commit, for comparison")
     parser.add_argument("--before-src", type=lambda p: Path(p).resolve(), metavar="DIR",
-                        help="also run the scaling chain on this source tree (an earlier commit), for comparison")
+                        help="also run the scaling chain and the start-up on this source tree (an earlier "
+                        "commit), for comparison")
     args = parser.parse_args(argv)
 
     data_path = ROOT / args.data
