@@ -9,7 +9,10 @@ labelled extra operation counts, warnings, and a receptive-field rule. Its
 :meth:`Op.torch` says how to build the same layer in PyTorch.
 
 Adding a kind is one new class in the file of its family; the parser, printer,
-analysis, reports and exporter find it through the registry.
+analysis, reports and exporter find it through the registry. (``python -m
+netarith.ops._index`` then records its family, so that a lookup imports that family
+alone; until then it is found by importing them all, and tests/test_ops_index.py
+asks for the command.)
 """
 
 from __future__ import annotations
