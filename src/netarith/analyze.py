@@ -21,9 +21,10 @@ each number was computed (``trace.py``; ``netarith explain`` prints it).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
+from ._values import frozen
 from .conventions import Convention, get_convention
 from .deadline import check as check_deadline
 from .deadline import limited as time_limited
@@ -46,7 +47,7 @@ DTYPES: dict[str, int] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LayerResult:
     """Everything computed for one layer."""
 
@@ -89,7 +90,7 @@ class LayerResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Totals:
     params: int
     trainable_params: int
@@ -120,7 +121,7 @@ class Totals:
         }
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Report:
     """The analysis of one network under one convention.
 

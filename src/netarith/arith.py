@@ -17,10 +17,10 @@ the derivation of what it computed. Formulas and their sources are in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd
 
+from ._values import frozen
 from .conventions import Clip, Rounding
 from .trace import Trace, fmt_num
 
@@ -39,7 +39,7 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class WindowCount:
     """How many windows fit on one axis, and what the rounding cost."""
 

@@ -23,10 +23,11 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
+from ._values import frozen, mutable
 from .analyze import Report, analyze_graph
 from .claims import Claim, ClaimsFile, Value, read_claims
 from .conventions import CONVENTIONS, Convention, get_convention
@@ -46,7 +47,7 @@ SEARCH_BUDGET = 20_000
 SEARCH_SECONDS = 2.0
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Explanation:
     """One way to account for a mismatch."""
 
@@ -69,7 +70,7 @@ class Explanation:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ClaimResult:
     claim: Claim
     computed: Computed | None
@@ -97,7 +98,7 @@ class ClaimResult:
         }
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class AuditReport:
     model: str
     source: str
@@ -197,7 +198,7 @@ def figure_value(report: Report, claim: Claim) -> Computed:
 # ---------------------------------------------------------------------------- candidate changes
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Change:
     """One edit of the network: an argument, the input, the convention, a drop or a swap."""
 
@@ -232,7 +233,7 @@ class Change:
         return f"{self.layer} with {self.field} {shown}"
 
 
-@dataclass
+@mutable(slots=False)
 class _Variant:
     nodes: tuple[Node, ...]
     convention: Convention

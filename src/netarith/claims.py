@@ -18,11 +18,12 @@ digit. Shapes (``55x55x96``) may be printed HxWxC or CxHxW.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from ._values import frozen
 from .errors import NotationError, SourceError, SpecError, did_you_mean
 from .yamlite import load_documents
 
@@ -61,7 +62,7 @@ _MAX_FIGURE = 200
 _MAX_EXPONENT = 60
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Value:
     """A printed figure: its exact meaning and its precision."""
 
@@ -186,7 +187,7 @@ def parse_value(text: str | int) -> Value:
     return Value(raw, number, unit, None, int(_MULTIPLIERS[mult_word]), mantissa)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Claim:
     """One printed figure and where it is stated."""
 
@@ -205,7 +206,7 @@ class Claim:
         return self.figure.rpartition(".")[2]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ClaimsFile:
     """A network's printed figures and where they come from."""
 

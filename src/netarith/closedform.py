@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+
+from ._values import frozen
 
 __all__ = [
     "Aff",
@@ -60,7 +61,7 @@ class Expr:
         return True
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Var(Expr):
     """An input size (``H``, ``W``...)."""
 
@@ -76,7 +77,7 @@ class Var(Expr):
         return self.name
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Const(Expr):
     n: int
 
@@ -90,7 +91,7 @@ class Const(Expr):
         return str(self.n)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Aff(Expr):
     """``floor((mul * inner + add) / div)`` with ``mul, div > 0``."""
 
@@ -134,7 +135,7 @@ def _linear(inner: str, mul: int, add: int) -> str:
     return text
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Min(Expr):
     terms: tuple[Expr, ...]
 
@@ -152,7 +153,7 @@ class Min(Expr):
         return f"min({', '.join(map(str, self.terms))})"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Sum(Expr):
     terms: tuple[Expr, ...]
 
@@ -170,7 +171,7 @@ class Sum(Expr):
         return " + ".join(map(str, self.terms))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Prod(Expr):
     terms: tuple[Expr, ...]
 
@@ -189,7 +190,7 @@ class Prod(Expr):
                         else str(t) for t in self.terms)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Unknown(Expr):
     """No closed form (a layer without size rules, or a case the algebra does not fold)."""
 

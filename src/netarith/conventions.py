@@ -27,9 +27,9 @@ runtime: a 32-wide axis pooled by k1 s2 in ceil mode gives 16, not 17.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
+from ._values import frozen
 from .errors import SpecError, did_you_mean
 
 __all__ = ["CONVENTIONS", "Clip", "Convention", "Rounding", "get_convention"]
@@ -38,7 +38,7 @@ Rounding = Literal["floor", "ceil"]
 Clip = Literal["pytorch", "caffe", "none"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Convention:
     """The rounding rules of one framework."""
 

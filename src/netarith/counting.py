@@ -44,10 +44,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from ._values import frozen
 from .analyze import LayerResult, Report
 from .errors import NetarithError, SpecError, did_you_mean
 from .ops.base import Context
@@ -86,7 +86,7 @@ _POOLS = {"maxpool", "avgpool", "adaptiveavgpool", "adaptivemaxpool", "globalavg
 _ELEMENTWISE = {"add", "mul", "elementwise"}
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Count:
     """One tool's total for a network, as netarith's MACs plus line items."""
 
@@ -101,7 +101,7 @@ class Count:
                 "items": {k: v for k, v in self.items.items() if v}}
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class _Layer:
     """What the rules read about one layer."""
 

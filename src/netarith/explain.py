@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._values import frozen
 from .analyze import Report, analyze_graph
 from .arith import window_count
 from .conventions import CONVENTIONS, Convention
@@ -46,7 +46,7 @@ __all__ = ["Alternative", "Explanation", "LayerExplanation", "explain", "render"
 FORMATS = ("text", "markdown", "json")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Alternative:
     """The same layer computed another way: a title, the derivations, what they give."""
 
@@ -60,7 +60,7 @@ class Alternative:
                 "warnings": list(self.warnings)}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LayerExplanation:
     name: str
     kind: str
@@ -86,7 +86,7 @@ class LayerExplanation:
         }
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Explanation:
     report: Report
     layers: tuple[LayerExplanation, ...]

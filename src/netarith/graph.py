@@ -9,8 +9,9 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from ._values import frozen
 from .errors import GraphError, did_you_mean
 from .ops.base import Op
 from .ops.input import Input
@@ -30,7 +31,7 @@ def check_name(name: str) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Node:
     """One layer: its name, its kind and arguments (``op``), and its inputs' names."""
 
@@ -50,7 +51,7 @@ class Node:
         return self.op.kind
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Graph:
     """A network: nodes in topological order, names unique, inputs known, no cycles.
 

@@ -22,10 +22,10 @@ bound (derived in conv-arithmetic.md section 5).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil
 
+from ._values import frozen
 from .shape import spatial_names
 from .trace import Trace, fmt_num
 
@@ -48,7 +48,7 @@ __all__ = [
 Num = int | Fraction
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AxisRF:
     """The receptive field along one axis, in input pixels."""
 
@@ -91,35 +91,35 @@ ELEMENTWISE = _Elementwise()
 DROP = _Drop()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Windows(RFRule):
     """A sliding window on each spatial axis: (k_eff, stride, left padding)."""
 
     axes: tuple[tuple[int, Num, int], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Stretch(RFRule):
     """Upsampling by ``factor`` reading ``taps`` inputs per output (nearest 1, linear 2, cubic 4)."""
 
     axes: tuple[tuple[Fraction, int], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Transposed(RFRule):
     """A transposed window (k_eff, stride, padding): an upper bound."""
 
     axes: tuple[tuple[int, int, int], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Remap(RFRule):
     """Output dim ``n`` is input dim ``order[n]``, or mixes several when None (permute, flatten)."""
 
     order: tuple[int | None, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Collapse(RFRule):
     """These output dims mix their whole input axis (a linear layer on the last axis)."""
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 
+from ._values import frozen
 from .errors import SpecError
 
 __all__ = ["AXIS_NAMES", "Shape", "spatial_names"]
@@ -34,7 +34,7 @@ def spatial_names(rank: int) -> tuple[str, ...]:
     return names if names is not None else tuple(f"S{i}" for i in range(rank))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Shape:
     """A per-sample tensor shape: ``dims[0]`` is channels, the rest spatial.
 

@@ -17,9 +17,9 @@ a shape must say how.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 
+from ._values import frozen
 from .conventions import Clip, Rounding
 
 __all__ = [
@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Keep:
     """Output dim = dim ``dim`` of input ``src``."""
 
@@ -48,14 +48,14 @@ class Keep:
     src: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Fixed:
     """A size that does not depend on the input (channels, adaptive pooling, linear features)."""
 
     value: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Window:
     """Sliding windows on input dim ``dim``: ``arith.window_count`` with these arguments."""
 
@@ -69,7 +69,7 @@ class Window:
     clip: Clip
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SameWindow:
     """TensorFlow SAME: the padding depends on the input size (``arith.same_padding``)."""
 
@@ -79,7 +79,7 @@ class SameWindow:
     dilation: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TransposedWindow:
     """A transposed convolution on input dim ``dim`` (``arith.transposed_size``)."""
 
@@ -92,7 +92,7 @@ class TransposedWindow:
     output_padding: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Scaled:
     """``floor(i * factor)`` (upsampling by a scale, PyTorch ``interpolate``)."""
 
@@ -100,7 +100,7 @@ class Scaled:
     factor: Fraction
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Padded:
     """``i + before + after`` (explicit padding)."""
 
@@ -109,35 +109,35 @@ class Padded:
     after: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Product:
     """The product of input dims ``dims`` (flatten)."""
 
     dims: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Quotient:
     """``numel(input) / known`` (the -1 of a reshape); the division must be exact."""
 
     known: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Total:
     """The sum of dim ``dim`` over all inputs (concatenation along it)."""
 
     dim: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Same:
     """Dim ``dim`` of every input, which must all be equal (concat off its axis)."""
 
     dim: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Broadcast:
     """Dim ``dim`` of the inputs, each equal to the others or 1 (add, mul)."""
 
@@ -150,7 +150,7 @@ DimRule = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SizeRule:
     """One rule per output dim, and what else the inputs must satisfy."""
 

@@ -30,11 +30,12 @@ Only the first input varies; in eval mode (the default) training-only layers
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
+from ._values import frozen
 from .arith import same_padding, window_count
 from .closedform import Const, Expr, NoClosedForm, Prod, Unknown, Var, affine, minimum, product, total
 from .conventions import Convention, get_convention
@@ -72,7 +73,7 @@ SEARCH_LIMIT = 1 << 16
 MAX_SPAN = 1 << 16
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Check:
     """A condition on the input size for one layer to be valid."""
 
@@ -107,7 +108,7 @@ class Check:
         return text
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Probe:
     """A strided window: at some input sizes it drops or invents pixels."""
 
@@ -129,7 +130,7 @@ class Probe:
         return c.lost, c.overhang
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LayerForm:
     """One layer's output dims as closed forms of the input size."""
 
@@ -144,7 +145,7 @@ class LayerForm:
         return {n: str(e) for n, e in zip(self.names, self.dims)}
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class SizeModel:
     """A network's sizes as closed forms, with what makes an input valid and exact."""
 
@@ -208,7 +209,7 @@ class SizeModel:
         return Shape((base.channels, *(env[v] for v in self.variables)))
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Sizes:
     """What ``netarith sizes`` reports."""
 

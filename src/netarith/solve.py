@@ -14,9 +14,10 @@ carries the derivation that proves it (``trace.py``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
+from ._values import frozen
 from .arith import ceil_div, same_padding, transposed_size, window_count
 from .closedform import NoClosedForm
 from .conventions import Convention
@@ -42,7 +43,7 @@ __all__ = [
 # ----------------------------------------------------------------------------- padding
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PaddingSolution:
     """A padding (before, after) that gives the wanted output, and who can write it."""
 
@@ -80,7 +81,7 @@ class PaddingSolution:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Mode:
     rounding: str
     clip: str
@@ -173,7 +174,7 @@ def _same(size: int, out: int, kernel: int, stride: int, dilation: int) -> Paddi
 # ----------------------------------------------------------------------------- output padding
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class OutputPaddingAnswer:
     """The output_padding a transposed convolution needs, and why it exists."""
 
@@ -242,7 +243,7 @@ def output_padding(size: int, out: int, kernel: int, stride: int = 1, padding: i
 # ----------------------------------------------------------------------------- input sizes
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class InputAnswer:
     """The network input sizes (per axis) that give a layer a wanted output size."""
 
@@ -353,7 +354,7 @@ def _run_dim(model: Any, env: dict[str, int], layer: str, dim: int) -> int | Non
 # ----------------------------------------------------------------------------- in_features
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class LinearAnswer:
     """What ``in_features`` a linear layer gets, where it comes from, and how to write it."""
 

@@ -35,9 +35,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
+from ._values import frozen
 from .errors import NetarithError, SpecError
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["ErrorAnswer", "read_error"]
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class ErrorAnswer:
     """What a PyTorch error says, in plain words, and what to change."""
 

@@ -8,13 +8,15 @@ and the result. There is no second copy of the arithmetic written as strings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
+
+from ._values import frozen, mutable
 
 __all__ = ["Step", "Trace", "fmt_num"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Step:
     """One derivation step: ``quantity = formula = numbers = result``."""
 
@@ -34,7 +36,7 @@ class Step:
         }
 
 
-@dataclass(slots=True)
+@mutable
 class Trace:
     """Collects :class:`Step` objects in the order they are computed."""
 

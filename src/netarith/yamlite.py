@@ -11,9 +11,9 @@ located :class:`NotationError` rather than misread. Scalars stay strings, except
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from ._values import frozen
 from .errors import NotationError
 
 __all__ = ["load", "load_documents"]
@@ -26,7 +26,7 @@ MAX_DIGITS = 100
 _KEY = re.compile(r"([A-Za-z_][\w.\-]*)\s*:(?:\s+|$)")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Line:
     number: int
     indent: int

@@ -11,14 +11,13 @@ block marked x35.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from .._values import frozen
 from ..analyze import LayerResult, Report
 
 __all__ = ["Run", "Segment", "runs", "segments"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Segment:
     """Layers ``start .. stop - 1`` of the report (indices in topological order)."""
 
@@ -27,7 +26,7 @@ class Segment:
     signature: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Run:
     """``count`` consecutive copies of ``unit`` (a tuple of segments); count 1 is no repeat."""
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from .._values import mutable
 
 __all__ = ["FONT", "Canvas", "esc", "fmt", "text_width"]
 
@@ -46,7 +48,7 @@ def _attrs(attrs: dict[str, object]) -> str:
     return "".join(parts)
 
 
-@dataclass
+@mutable(slots=False)
 class Canvas:
     """Collects SVG elements; :meth:`svg` wraps them with a viewBox that fits."""
 

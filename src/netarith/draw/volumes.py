@@ -20,8 +20,9 @@ What is drawn (read from the Report, never recomputed):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from .._values import frozen, mutable
 from ..analyze import LayerResult, Report
 from ..notation.printer import format_op
 from ..ops.input import Input
@@ -52,7 +53,7 @@ _CSS = (
 # ---------------------------------------------------------------- scales
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class _Scale:
     """Pixels for a size, proportional to ``high`` at the largest size.
 
@@ -126,7 +127,7 @@ def _kernel(r: LayerResult, rank: int) -> tuple[int, ...] | None:
 # ---------------------------------------------------------------- the plan
 
 
-@dataclass
+@mutable(slots=False)
 class _Box:
     r: LayerResult
     run: int
@@ -278,7 +279,7 @@ class _Plan:
 # ---------------------------------------------------------------- layout
 
 
-@dataclass
+@mutable(slots=False)
 class _RunBox:
     """The rectangle one run occupies, and its columns' widths, lanes' heights."""
 

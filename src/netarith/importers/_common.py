@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from .._values import frozen, mutable
 from ..conventions import get_convention
 from ..errors import NetarithError, ShapeError, SourceError, SpecError
 from ..graph import NAME_RE, Graph, Node
@@ -24,7 +25,7 @@ MAX_TEXT_BYTES = 64 * 1024 * 1024
 _BAD_CHARS = re.compile(r"[^\w.\-/\[\]@+]")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Place:
     """Where something sits in a text file, for messages: path, 1-based line and column, the line."""
 
@@ -94,7 +95,7 @@ def parse_input(value: object) -> Shape | None:
     return Shape.parse(value)  # type: ignore[arg-type]
 
 
-@dataclass
+@mutable(slots=False)
 class Assembler:
     """Collects nodes, keeps their names unique, and infers each node's shape on arrival."""
 

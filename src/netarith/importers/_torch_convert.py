@@ -15,9 +15,10 @@ shape is PyTorch's and its cost is marked not counted, never zero.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from .._values import frozen
 from ..errors import NetarithError, ShapeError, SourceError
 from ..graph import Node
 from ..ops.base import Op, make
@@ -28,7 +29,7 @@ from ._torch_trace import Call, Event, Module, Ref, Source, Trace, readable
 __all__ = ["Converter", "Handler", "Unsupported", "Val", "per_sample"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Val:
     """A tensor as netarith sees it."""
 

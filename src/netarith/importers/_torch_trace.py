@@ -17,19 +17,20 @@ from __future__ import annotations
 import dis
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from .._values import frozen, mutable
 from ._torch_meta import made
 
 __all__ = ["Call", "Capture", "Event", "Module", "Recorder", "Ref", "Source", "Trace", "readable"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Ref:
     """Output ``index`` of event number ``event``."""
 
@@ -37,7 +38,7 @@ class Ref:
     index: int = 0
 
 
-@dataclass(slots=True)
+@mutable
 class Event:
     """Something that produced tensors: its name, where it ran, its outputs' full shapes."""
 
@@ -46,7 +47,7 @@ class Event:
     outputs: list[tuple[int, ...]] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+@mutable
 class Source(Event):
     """A tensor no recorded call produced: the input, a parameter, a buffer, a constant."""
 
@@ -54,7 +55,7 @@ class Source(Event):
     path: str = ""
 
 
-@dataclass(slots=True)
+@mutable
 class Module(Event):
     """A call of a module netarith reads as a whole."""
 
@@ -62,7 +63,7 @@ class Module(Event):
     inputs: tuple[Ref, ...] = ()
 
 
-@dataclass(slots=True)
+@mutable
 class Call(Event):
     """A call of a PyTorch function or tensor method; tensors in args replaced by Refs."""
 
@@ -73,7 +74,7 @@ class Call(Event):
     within: str = ""  # the class of the leaf module (one without children) the call ran in
 
 
-@dataclass(slots=True)
+@mutable
 class Trace:
     """The events of one forward pass and what the importer needs besides."""
 

@@ -28,9 +28,9 @@ The old V1 syntax (``layers { type: CONVOLUTION }``) is read too.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+from .._values import mutable
 from ..errors import ShapeError, SourceError, SpecError, did_you_mean
 from ..graph import Graph
 from ..ops.activation import ELU, Dropout, LeakyReLU, PReLU, ReLU, Sigmoid, Softmax, Tanh
@@ -99,7 +99,7 @@ def from_prototxt(text: str, *, source: str = "<prototxt>", name: str | None = N
     return net.build(root.text("name") or name)
 
 
-@dataclass
+@mutable(slots=False)
 class _Layer:
     """One layer being read: its message, name, type, input nodes and top blob names."""
 
@@ -118,7 +118,7 @@ class _Layer:
         return SourceError(located(place, f"layer '{self.name}' ({self.type}): {message}"))
 
 
-@dataclass
+@mutable(slots=False)
 class _Loss:
     name: str
     weight: float

@@ -26,9 +26,9 @@ from __future__ import annotations
 import configparser
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+from .._values import mutable
 from ..conventions import get_convention
 from ..errors import GraphError, ShapeError, SourceError, SpecError, did_you_mean
 from ..graph import Graph
@@ -142,7 +142,7 @@ class _Ini:
         return self.parser.get(section, key, fallback=None)
 
 
-@dataclass
+@mutable(slots=False)
 class _Layer:
     name: str
     ini: _Ini

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from .._values import frozen
 from ..errors import GraphError, MissingExtraError, NetarithError, ShapeError, SourceError, SpecError
 from ..graph import Graph
 from ..ops import activation as act
@@ -90,7 +90,7 @@ def from_model(model: Any, *, source: str = "<onnx>", name: str | None = None,
 # -- constants -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class _Const:
     """A tensor known before the network runs: an initializer, a Constant, or computed from them."""
 

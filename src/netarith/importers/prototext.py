@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from .._values import frozen, mutable
 from ..errors import SourceError
 from ._common import Place, located
 
@@ -45,7 +46,7 @@ _FALSE = {"false", "False", "f", "0"}
 MAX_DEPTH = 100
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Scalar:
     """A value as written: ``kind`` is "number", "string" or "ident" (an enum name, true...)."""
 
@@ -54,14 +55,14 @@ class Scalar:
     place: Place
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Field:
     name: str
     value: Scalar | Message
     place: Place
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Message:
     """A message: its fields in file order (names repeat for repeated fields)."""
 
@@ -207,7 +208,7 @@ def _to_float(s: Scalar, name: str) -> float:
 # -- the parser ---------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@mutable
 class _Token:
     kind: str
     text: str

@@ -24,10 +24,10 @@ import importlib
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
 
+from .._values import frozen
 from ..errors import MissingExtraError, NetarithError, SourceError
 from ..graph import Graph
 from ..shape import Shape
@@ -48,7 +48,7 @@ def _torch() -> ModuleType:
     return torch
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class TorchImport:
     """A model read from PyTorch: its graph, and which node holds each leaf module's output."""
 

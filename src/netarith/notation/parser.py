@@ -25,9 +25,9 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
+from .._values import frozen
 from ..conventions import get_convention
 from ..errors import GraphError, NetarithError, NotationError, SpecError, did_you_mean
 from ..graph import NAME_RE, Graph, Node
@@ -48,7 +48,7 @@ _Tokens = list[tuple[str, int]]  # (text, offset in the segment)
 TRAIN_ONLY = "@train"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Segment:
     """One layer's text, with where it sits in the source."""
 
@@ -58,7 +58,7 @@ class _Segment:
     full: str  # the whole source line, for the caret
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Grammar:
     """How one op class reads its arguments (built once per class)."""
 

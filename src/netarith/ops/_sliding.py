@@ -8,8 +8,8 @@ fit, and words the warnings about what the rounding lost or invented.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from .._values import frozen
 from ..arith import same_padding, window_count
 from ..conventions import Clip, Rounding
 from ..errors import ShapeError
@@ -23,7 +23,7 @@ __all__ = ["Slide", "axis_phrase", "pixels", "slide"]
 _NOUNS = {"L": "sample", "D": "frame", "H": "row", "W": "column"}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Slide:
     """The result of sliding a window over each spatial axis."""
 

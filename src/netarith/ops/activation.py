@@ -11,9 +11,9 @@ mask on it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import ClassVar
 
+from .._values import frozen
 from ..errors import ShapeError, SpecError
 from ..shape import Shape
 from ._steps import same_shape
@@ -60,7 +60,7 @@ class _Activation(Op):
 
 def _simple(kind: str, module: str, summary: str, aliases: tuple[str, ...] = ()) -> type[_Activation]:
     """A parameterless activation class, registered under ``kind``."""
-    cls: type[_Activation] = dataclass(frozen=True, kw_only=True, slots=True)(
+    cls: type[_Activation] = frozen(kw_only=True)(
         type(
             module.split("(")[0],
             (_Activation,),
@@ -89,7 +89,7 @@ Softplus = _simple("softplus", "Softplus()", "softplus")
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Clip(_Activation):
     """Clamp to a range: ``clip min=-1 max=1`` (hardtanh), ``clip min=0 max=10``; a bound
     left out is open. ONNX Clip, cuda-convnet's bounded ReLU. (``relu6`` is clip 0..6.)"""
@@ -111,7 +111,7 @@ class Clip(_Activation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class LeakyReLU(_Activation):
     """Leaky ReLU. ``leakyrelu``, ``leakyrelu 0.2``."""
 
@@ -125,7 +125,7 @@ class LeakyReLU(_Activation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class ELU(_Activation):
     """Exponential linear unit. ``elu``, ``elu alpha=0.5``."""
 
@@ -138,7 +138,7 @@ class ELU(_Activation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class GELU(_Activation):
     """Gaussian error linear unit. ``gelu``, ``gelu tanh``."""
 
@@ -151,7 +151,7 @@ class GELU(_Activation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class PReLU(_Activation):
     """Parametric ReLU: one learned slope (``prelu``) or one per channel (``prelu channels``)."""
 
@@ -186,7 +186,7 @@ class _DimOp(_Activation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Softmax(_DimOp):
     """Softmax over a PyTorch dim (default 1, the channels). ``softmax``, ``softmax dim=-1``."""
 
@@ -204,7 +204,7 @@ class Softmax(_DimOp):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class LogSoftmax(_DimOp):
     """Log-softmax over a PyTorch dim (default 1)."""
 
@@ -222,7 +222,7 @@ class LogSoftmax(_DimOp):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Dropout(_Activation):
     """Dropout (identity at inference). ``dropout``, ``dropout 0.5``."""
 
@@ -241,7 +241,7 @@ class Dropout(_Activation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class StochasticDepth(_Activation):
     """Stochastic depth (drop path): in training, drops a residual branch for a random
     sample (``row``) or the whole batch (``batch``) with probability ``p`` and scales

@@ -22,10 +22,11 @@ import importlib
 import math
 import pkgutil
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 from typing import Any, ClassVar, TypeVar
 
+from .._values import frozen, mutable
 from ..conventions import Convention
 from ..errors import NetarithError, ShapeError, SpecError, did_you_mean
 from ..receptive import ELEMENTWISE, RFRule
@@ -53,7 +54,7 @@ Padding = str | tuple[tuple[int, int], ...]  # 'same' | 'valid' | ((before, afte
 _MISSING: Any = dataclasses.MISSING
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ArgSpec:
     """How one argument is written and what values it accepts.
 
@@ -99,7 +100,7 @@ def arg(
     return field(default=default, metadata={"arg": spec})
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TorchEmit:
     """PyTorch code for one layer: a module constructor (or None) and a call.
 
@@ -114,7 +115,7 @@ class TorchEmit:
 _EMPTY: Mapping[str, int] = {}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Out:
     """What one layer computes from its inputs' shapes."""
 
@@ -136,7 +137,7 @@ class Out:
     sizes: SizeRule | None = None
 
 
-@dataclass(slots=True)
+@mutable
 class Context:
     """What an op needs besides its inputs: the convention, an optional trace."""
 

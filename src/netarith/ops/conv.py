@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
+from .._values import frozen
 from ..arith import transposed_size
 from ..errors import ShapeError, SpecError
 from ..receptive import Transposed
@@ -49,7 +49,7 @@ def _rank_ok(kind: str, x: Shape) -> None:
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Conv(Op):
     """Convolution. ``conv 96 k11 s4``, ``conv 64 k3 p1 g32 nobias``, ``conv 8 k3 same``."""
 
@@ -171,7 +171,7 @@ def _check_wrap_padding(mode: str, x: Shape, pads: tuple[tuple[int, int], ...]) 
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class ConvTranspose(Op):
     """Transposed convolution. ``convT 64 k4 s2 p1``, ``convT 32 k3 s2 p1 op1``."""
 
@@ -309,7 +309,7 @@ def _read_table(text: str) -> tuple[tuple[int, ...], ...]:
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class TableConv(Op):
     """Convolution with a connection table: output map j sees only the input maps of
     row j (LeNet-5's C3, LeCun et al. 1998, Table I). ``tableconv 3 k5 table=0+1,1+2,0+1+2``."""

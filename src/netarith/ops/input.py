@@ -5,8 +5,8 @@ embedding added to the tokens, a class token, a constant)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from .._values import frozen
 from ..receptive import DROP
 from ..shape import Shape
 from ..sizerules import Fixed, SizeRule
@@ -16,7 +16,7 @@ __all__ = ["Input", "Tensor"]
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Input(Op):
     """A network input of a given per-sample shape. ``input 3x224x224``."""
 
@@ -41,7 +41,7 @@ _ROLES = ("learned", "buffer", "constant")
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Tensor(Op):
     """A tensor the network holds: a learned parameter used directly (ViT's class token
     and position embedding), a buffer, or a constant made during the forward pass.

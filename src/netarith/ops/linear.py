@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from .._values import frozen
 from ..errors import ShapeError, SpecError
 from ..receptive import DROP, Collapse
 from ..shape import Shape
@@ -45,7 +45,7 @@ def _trace_last_axis(ctx: Context, x: Shape, out_features: int) -> None:
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Linear(Op):
     """Fully connected layer on the last axis. ``linear 4096``, ``fc 10 nobias``."""
 
@@ -102,7 +102,7 @@ class Linear(Op):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class RBF(Op):
     """Euclidean radial basis units on the last axis, ``y_i = sum_j (x_j - w_ij)^2``
     (LeNet-5's output layer, LeCun et al. 1998, section II.B). ``rbf 10``; ``rbf 10 fixed``.
@@ -148,7 +148,7 @@ class RBF(Op):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class MatMul(Op):
     """Matrix product of two tensors, PyTorch's ``matmul`` (batch axes broadcast). ``matmul q k``."""
 
@@ -191,7 +191,7 @@ def _broadcast_batch(x: tuple[int, ...], y: tuple[int, ...], a: Shape, b: Shape)
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Attention(Op):
     """Scaled dot-product attention of queries, keys and values (an optional fourth input,
     a mask, costs nothing). ``attention q k v``, ``attention heads=12 q k v`` (the last
@@ -251,7 +251,7 @@ _EQUATION = re.compile(r"([a-zA-Z]+)(,[a-zA-Z]+)?->([a-zA-Z]*)")
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Einsum(Op):
     """Einstein summation of one or two tensors, per sample (the batch axis left out).
     ``einsum eq=hid,hjd->hij q k``."""

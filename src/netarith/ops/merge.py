@@ -21,8 +21,8 @@ so it adds none.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from .._values import frozen
 from ..errors import ShapeError, SpecError
 from ..receptive import ELEMENTWISE, Collapse
 from ..shape import Shape
@@ -88,7 +88,7 @@ def _nested_max(count: int) -> str:
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Add(_Elementwise):
     """Elementwise sum of two or more branches. ``add a b``."""
 
@@ -98,7 +98,7 @@ class Add(_Elementwise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Mul(_Elementwise):
     """Elementwise product, broadcasting (squeeze-excite). ``mul x gate``."""
 
@@ -109,7 +109,7 @@ class Mul(_Elementwise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Sub(_Elementwise):
     """The first branch minus the others. ``sub a b``."""
 
@@ -120,7 +120,7 @@ class Sub(_Elementwise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Div(_Elementwise):
     """The first branch divided by the others. ``div a b``."""
 
@@ -131,7 +131,7 @@ class Div(_Elementwise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Max(_Elementwise):
     """Elementwise maximum of two or more branches (Caffe's Eltwise MAX, ONNX Max). ``max a b``."""
 
@@ -156,7 +156,7 @@ _SCALAR_OPS = {
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Scalar(Op):
     """Elementwise arithmetic with a constant number: ``scalar mul 0.5``, ``scalar add 3``,
     ``scalar rdiv 1`` (1 / x). No parameters: a constant is not learned."""
@@ -183,7 +183,7 @@ class Scalar(Op):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Elementwise(_Elementwise):
     """Any other elementwise function, broadcasting like ``add``. ``elementwise op=exp``,
     ``elementwise op=sub a b``."""
@@ -208,7 +208,7 @@ class Elementwise(_Elementwise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Concat(Op):
     """Concatenation along the channels (PyTorch dim 1) or another dim. ``concat a b c``."""
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from .._values import frozen
 from ..errors import ShapeError, SpecError
 from ..shape import Shape
 from ..trace import Trace, fmt_num
@@ -49,7 +49,7 @@ def _norm_dim(x: Shape) -> int:
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class BatchNorm(Op):
     """Batch normalisation over channels. ``bn``, ``bn noaffine``, ``bn eps=0.001``."""
 
@@ -87,7 +87,7 @@ class BatchNorm(Op):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class GroupNorm(Op):
     """Group normalisation. ``gn 32``."""
 
@@ -124,7 +124,7 @@ class GroupNorm(Op):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class LayerNorm(Op):
     """Layer normalisation over the last ``dims`` axes (``ln``, ``ln 3``), or over the
     channels at each position (``ln channels``, torchvision's LayerNorm2d)."""
@@ -184,7 +184,7 @@ class LayerNorm(Op):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class InstanceNorm(Op):
     """Instance normalisation. ``instancenorm``, ``instancenorm affine``."""
 
@@ -223,7 +223,7 @@ class InstanceNorm(Op):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class LRN(Op):
     """Local response normalisation across channels. ``lrn 5`` (AlexNet: k=2, alpha=1e-4, beta=0.75);
     ``lrn 3 within`` normalises over a 3x3 spatial window in each channel instead (Caffe's
@@ -272,7 +272,7 @@ def _within_channel(lrn: LRN, rank: int) -> str:
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Scale(Op):
     """A learned per-channel scale, with ``bias`` a shift too: Caffe's Scale layer,
     torchvision's layer scale. ``scale``, ``scale bias``."""

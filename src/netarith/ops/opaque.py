@@ -9,8 +9,8 @@ lower bounds. It is never silently a zero. ``opaque op=my_op shape=64x7x7``;
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from .._values import frozen
 from ..errors import ShapeError, SpecError
 from ..receptive import DROP
 from ..shape import Shape
@@ -23,7 +23,7 @@ _QUANTITIES = ("params", "macs")
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Opaque(Op):
     """An operation with a known output shape and uncounted cost."""
 

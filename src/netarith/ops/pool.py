@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 
+from .._values import frozen
 from ..arith import adaptive_bin_total, adaptive_max_bin
 from ..errors import ShapeError
 from ..receptive import Windows
@@ -139,7 +139,7 @@ def _same_channels(trace: Trace, x: Shape) -> None:
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class MaxPool(_Pool):
     """Max pooling. ``maxpool k3 s2``, ``maxpool 2``, ``maxpool k3 s2 p1 ceil``."""
 
@@ -170,7 +170,7 @@ class MaxPool(_Pool):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class AvgPool(_Pool):
     """Average pooling. ``avgpool k2``, ``avgpool k3 s1 p1 count_include_pad=false``."""
 
@@ -256,7 +256,7 @@ class _Adaptive(Op):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class AdaptiveAvgPool(_Adaptive):
     """Adaptive average pooling to a fixed size. ``adaptiveavgpool 6x6``."""
 
@@ -268,7 +268,7 @@ class AdaptiveAvgPool(_Adaptive):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class AdaptiveMaxPool(_Adaptive):
     """Adaptive max pooling to a fixed size. ``adaptivemaxpool 1``."""
 
@@ -308,7 +308,7 @@ class _Global(Op):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class GlobalAvgPool(_Global):
     """Average over all spatial positions, keeping 1x1 (PyTorch ``AdaptiveAvgPool2d(1)``)."""
 
@@ -319,7 +319,7 @@ class GlobalAvgPool(_Global):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class GlobalMaxPool(_Global):
     """Max over all spatial positions, keeping 1x1."""
 
@@ -330,7 +330,7 @@ class GlobalMaxPool(_Global):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Subsample(Op):
     """LeNet-5's subsampling: window sum times a trainable coefficient, plus a trainable
     bias, per map (LeCun et al. 1998, section II.B). ``subsample 2``, ``subsample k2 s2``."""

@@ -9,8 +9,8 @@ presets: ``reduce`` (elements read).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from .._values import frozen
 from ..errors import ShapeError, SpecError
 from ..receptive import DROP, Collapse
 from ..shape import Shape
@@ -23,7 +23,7 @@ _OPS = ("mean", "sum", "amax", "amin", "prod", "std", "var", "norm", "logsumexp"
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Reduce(Op):
     """Reduce axes of each sample. ``reduce mean 2 3`` (global average, dropping H and W),
     ``reduce amax -1 keep``."""

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 
+from .._values import frozen
 from ..errors import ShapeError, SpecError
 from ..receptive import Stretch, Windows
 from ..shape import Shape
@@ -33,7 +33,7 @@ _MODE_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Upsample(Op):
     """Upsampling by a scale or to a size. ``upsample 2``, ``upsample 2 bilinear``,
     ``upsample size=28x28``."""
@@ -112,7 +112,7 @@ class Upsample(Op):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Pad(Op):
     """Explicit padding. ``pad 1``, ``pad 0+1`` (end only), ``pad 1x2 reflect``."""
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from .._values import frozen
 from ..errors import ShapeError, SpecError
 from ..receptive import DROP, ELEMENTWISE, Remap, Windows
 from ..shape import Shape
@@ -39,7 +39,7 @@ def sample_axis(kind: str, dim: int, x: Shape) -> int:
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Flatten(Op):
     """Merge axes into one (``nn.Flatten``: all per-sample axes). ``flatten``, ``flatten start=2``."""
 
@@ -80,7 +80,7 @@ class Flatten(Op):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Reshape(Op):
     """Reshape each sample (``view``). ``reshape 64x49``, ``reshape -1``."""
 
@@ -131,7 +131,7 @@ def _fmt(dims: tuple[int, ...]) -> str:
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Permute(Op):
     """Reorder axes, PyTorch dims with the batch first. ``permute 0 2 3 1``."""
 
@@ -162,7 +162,7 @@ class Permute(Op):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Identity(Op):
     """Passes its input on unchanged. ``identity``."""
 
@@ -180,7 +180,7 @@ class Identity(Op):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class ChannelShuffle(Op):
     """Interleave the channels of ``groups`` groups (ShuffleNet, ``nn.ChannelShuffle``). ``shuffle 2``.
 
@@ -216,7 +216,7 @@ def _index_expr(axis: int, item: str) -> str:
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Slice(Op):
     """A range along one axis, Python's ``start:end:step``. ``slice dim=2 start=0 end=7``,
     ``slice dim=-2 step=2`` (every other row)."""
@@ -256,7 +256,7 @@ class Slice(Op):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Chunk(Op):
     """Piece ``index`` of ``torch.chunk(x, chunks, dim)``. ``chunk 2 i1`` (the second half
     of the channels), ``chunk 3 i0 dim=2``.
@@ -316,7 +316,7 @@ class Chunk(Op):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Select(Op):
     """One position along an axis, which disappears. ``select dim=1 index=0`` (ViT's class token)."""
 
@@ -346,7 +346,7 @@ class Select(Op):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Index(Op):
     """Look up positions along one axis by an integer tensor (the second input):
     ``table[index]``. The output has the index's axes in place of that axis.
@@ -375,7 +375,7 @@ class Index(Op):
 
 
 @register
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Expand(Op):
     """Broadcast to a larger per-sample shape without copying (axes of size 1 grow;
     missing leading axes are added). ``expand 64x7x7``."""

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from .._values import frozen
 from ..analyze import Report, analyze_graph
 from ..conventions import CONVENTIONS
 from ..errors import NetarithError, NotationError
@@ -54,7 +54,7 @@ class ApiError(Exception):
                                                   **{k: v for k, v in where.items() if v is not None}}}
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Download:
     """A file to hand back as it is (not JSON)."""
 

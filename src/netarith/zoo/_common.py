@@ -14,8 +14,7 @@ ShuffleNet's ``x1``, ``x2`` and ``cat``), or at the top level after the call
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from .._values import frozen
 from ..builder import Builder
 
 __all__ = ["BatchNorm", "conv_norm_act", "make_divisible", "squeeze_excite", "torchvision_source"]
@@ -48,7 +47,7 @@ def make_divisible(value: float, divisor: int, min_value: int | None = None) -> 
     return rounded
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class BatchNorm:
     """The BatchNorm2d settings of a model (they matter to the PyTorch export only)."""
 

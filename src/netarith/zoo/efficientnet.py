@@ -12,8 +12,8 @@ from 0 to 0.2 over the blocks (identity at inference).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
+from .._values import frozen
 from ..builder import Builder
 from ..graph import Graph
 from ._common import BatchNorm, conv_norm_act, make_divisible, squeeze_excite, torchvision_source
@@ -22,7 +22,7 @@ from .registry import register
 __all__: list[str] = []
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class _Stage:
     fused: bool
     expand: int

@@ -11,15 +11,16 @@ import functools
 import importlib
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from .._values import frozen
 from ..errors import NetarithError, SourceError, did_you_mean
 from ..graph import Graph
 
 __all__ = ["ZooEntry", "build", "entries", "exists", "get", "names", "register"]
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class ZooEntry:
     """A named network: how to build it, its default input, where it comes from."""
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 import struct
-from dataclasses import dataclass
 
+from .._values import frozen
 from ..builder import Builder
 from ..graph import Graph
 from ._common import make_divisible, squeeze_excite, torchvision_source
@@ -52,7 +52,7 @@ def block_widths(depth: int, w_0: int, w_a: float, w_m: float, quantum: int = 8)
     return widths
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class RegNetParams:
     """A RegNet's design parameters (torchvision's ``from_init_params`` arguments)."""
 
@@ -64,7 +64,7 @@ class RegNetParams:
     se_ratio: float | None = None
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class Stage:
     width: int
     depth: int

@@ -12,8 +12,8 @@ shape changes (the paper's option B, section 3.3).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from .._values import frozen
 from ..builder import Builder
 from ..graph import Graph
 from .registry import register
@@ -22,7 +22,7 @@ _PAPER = "He, Zhang, Ren, Sun. Deep Residual Learning for Image Recognition. CVP
 _BLOCKS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class _BlockNames:
     """How the layers of one residual block are named."""
 
@@ -68,7 +68,7 @@ def _caffe_block_id(stage: int, j: int, count: int) -> str:
     return f"{stage}a" if j == 0 else f"{stage}b{j}"
 
 
-@dataclass(frozen=True)
+@frozen(slots=False)
 class _Spec:
     blocks: tuple[int, ...]
     bottleneck: bool
