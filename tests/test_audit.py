@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import random
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from netarith import NetarithError, NotationError, SourceError, analyze, zoo
+from netarith._values import replace
 from netarith.analyze import analyze_graph
 from netarith.audit import audit, audit_claims, figure_value
 from netarith.claims import Claim, ClaimsFile, load_claims, parse_value

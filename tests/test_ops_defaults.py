@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
+from netarith._values import MISSING
 from netarith.ops.base import KINDS, _check_value, arg_fields
 
 
@@ -14,7 +13,7 @@ from netarith.ops.base import KINDS, _check_value, arg_fields
 def test_every_declared_default_is_a_valid_value(kind: str) -> None:
     cls = KINDS[kind]
     for f, spec in arg_fields(cls):
-        if f.default is not dataclasses.MISSING:
+        if f.default is not MISSING:
             _check_value(kind, f.name, spec, f.default)
 
 

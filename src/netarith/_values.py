@@ -1,12 +1,13 @@
 """Value classes that cost little to declare: ``@frozen`` and ``@mutable``.
 
-Why not plain ``@dataclass``: it writes and compiles six methods for every class when the class
-is declared, about 0.45 ms each on this project's machines; the eighty value types a command
-loads made that a third of netarith's start-up. Here ``dataclasses`` still collects the fields
-(so ``dataclasses.field``, ``fields`` and ``replace`` work as usual) but is asked for no method.
-Equality, hashing and ``repr`` compare or show a tuple read by one ``operator.attrgetter``; only
-``__init__`` is compiled, the first time the class is instantiated, so a class a command never
-makes costs nothing.
+Why not ``@dataclass``: it writes and compiles six methods for every class when the class is
+declared, about 0.45 ms each, and importing it imports ``inspect`` (with ``ast``, ``dis`` and
+``tokenize``); for the eighty value types a command loads, that was half of netarith's
+start-up. The decorators here do what netarith needs of a dataclass and no more: fields from
+the annotations (with :func:`field` for options), slots, equality, hashing, ``repr``,
+immutability, :func:`fields` and :func:`replace`. Equality and hashing compare one tuple read
+by ``operator.attrgetter``; ``__init__`` is compiled the first time the class is instantiated,
+so a class a command never makes costs nothing. Type checkers see dataclasses (PEP 681).
 
 >>> @frozen
 ... class Point:
@@ -14,17 +15,18 @@ makes costs nothing.
 ...     y: int = 0
 >>> Point(1) == Point(1, 0), Point(2, 3), hash(Point(1)) == hash(Point(1, 0))
 (True, Point(x=2, y=3), True)
+>>> replace(Point(1), y=5)
+Point(x=1, y=5)
 >>> Point(1).x = 5
 Traceback (most recent call last):
-dataclasses.FrozenInstanceError: cannot assign to field 'x'
+netarith._values.FrozenInstanceError: cannot assign to field 'x'
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 if TYPE_CHECKING:  # the type checker's view; typing has it only from Python 3.11
     from typing_extensions import dataclass_transform
@@ -32,19 +34,76 @@ else:
     def dataclass_transform(**_: Any) -> Callable[[Any], Any]:
         return lambda function: function
 
-__all__ = ["frozen", "mutable"]
+__all__ = ["MISSING", "Field", "FrozenInstanceError", "field", "fields", "frozen", "mutable", "replace"]
 
 _C = TypeVar("_C", bound=type)
-_MISSING: Any = dataclasses.MISSING
+_T = TypeVar("_T")
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+#: A field's default or default_factory when it has none.
+MISSING: Any = _Missing()
 # The default of a parameter whose field has a default_factory: the factory runs when it is seen.
 _FACTORY = object()
+
+
+class FrozenInstanceError(AttributeError):
+    """Assigning to (or deleting) a field of a frozen instance."""
+
+
+class Field:
+    """One field of a value class, as :func:`field` declares it (``name`` set by the decorator)."""
+
+    __slots__ = ("compare", "default", "default_factory", "init", "kw_only", "metadata", "name", "repr")
+
+    def __init__(self, default: Any, default_factory: Any, init: bool, repr: bool, compare: bool,
+                 kw_only: bool | None, metadata: Mapping[str, Any] | None) -> None:
+        self.name = ""
+        self.default, self.default_factory = default, default_factory
+        self.init, self.repr, self.compare, self.kw_only = init, repr, compare, kw_only
+        self.metadata: Mapping[str, Any] = metadata or {}
+
+    def __repr__(self) -> str:
+        return f"Field(name={self.name!r}, default={self.default!r})"
+
+
+def field(*, default: Any = MISSING, default_factory: Callable[[], Any] | Any = MISSING,
+          init: bool = True, repr: bool = True, compare: bool = True, kw_only: bool | None = None,
+          metadata: Mapping[str, Any] | None = None) -> Any:
+    """A field with options, as ``dataclasses.field``: ``x: list[int] = field(default_factory=list)``."""
+    if default is not MISSING and default_factory is not MISSING:
+        raise ValueError("a field cannot have both a default and a default_factory")
+    return Field(default, default_factory, init, repr, compare, kw_only, metadata)
+
+
+def fields(obj: Any) -> tuple[Field, ...]:
+    """The fields of a value class (or of one of its instances), in declaration order."""
+    found: tuple[Field, ...] | None = getattr(obj, "__value_fields__", None)
+    if found is None:
+        raise TypeError(f"fields() needs a @frozen or @mutable class or instance, not {obj!r}")
+    return found
+
+
+def replace(obj: _T, /, **changes: Any) -> _T:
+    """A copy of ``obj`` with some fields changed (validated again, as a new instance is)."""
+    for f in fields(obj):
+        if not f.init:
+            if f.name in changes:
+                raise ValueError(f"field {f.name!r} is set by the class and cannot be replaced")
+        elif f.name not in changes:
+            changes[f.name] = getattr(obj, f.name)
+    return obj.__class__(**changes)
 
 
 @overload
 def frozen(cls: _C, /) -> _C: ...
 @overload
 def frozen(*, kw_only: bool = False, slots: bool = True) -> Callable[[_C], _C]: ...
-@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
+@dataclass_transform(frozen_default=True, field_specifiers=(field, Field))
 def frozen(cls: _C | None = None, /, *, kw_only: bool = False,
            slots: bool = True) -> _C | Callable[[_C], _C]:
     """An immutable, hashable value class: ``@dataclass(frozen=True, slots=True)``, declared fast."""
@@ -58,7 +117,7 @@ def frozen(cls: _C | None = None, /, *, kw_only: bool = False,
 def mutable(cls: _C, /) -> _C: ...
 @overload
 def mutable(*, kw_only: bool = False, slots: bool = True) -> Callable[[_C], _C]: ...
-@dataclass_transform(field_specifiers=(dataclasses.field, dataclasses.Field))
+@dataclass_transform(field_specifiers=(field, Field))
 def mutable(cls: _C | None = None, /, *, kw_only: bool = False,
            slots: bool = True) -> _C | Callable[[_C], _C]:
     """A mutable value class (equal by value, not hashable): ``@dataclass(slots=True)``, fast."""
@@ -69,16 +128,21 @@ def mutable(cls: _C | None = None, /, *, kw_only: bool = False,
 
 
 def _declare(cls: _C, *, is_frozen: bool, kw_only: bool, slots: bool) -> _C:
-    if not cls.__dict__.get("__doc__"):
-        # dataclasses would build one from inspect.signature, which is what we are avoiding.
-        cls.__doc__ = cls.__name__
-    made: Any = dataclasses.dataclass(cls, init=False, repr=False, eq=False, kw_only=kw_only,
-                                      slots=slots)
-    fields = dataclasses.fields(made)
-    _check_order(made, fields)
-    compared = _tuple_getter(tuple(f.name for f in fields if f.compare))
-    shown = tuple(f.name for f in fields if f.repr)
-    names = frozenset(f.name for f in fields)
+    all_fields, own = _collect(cls, kw_only)
+    made: Any = _with_slots(cls, all_fields) if slots else cls
+    if not slots:
+        for f in own:  # the class attribute is the default, as with dataclasses
+            if f.default is MISSING:
+                if f.name in cls.__dict__:
+                    delattr(cls, f.name)
+            else:
+                setattr(cls, f.name, f.default)
+    made.__value_fields__ = all_fields
+    setattr(made, "__match_args__", tuple(f.name for f in all_fields if f.init and not f.kw_only))  # noqa: B010
+    _check_order(made, all_fields)
+    compared = _tuple_getter(tuple(f.name for f in all_fields if f.compare))
+    shown = tuple(f.name for f in all_fields if f.repr)
+    names = frozenset(f.name for f in all_fields)
 
     def __eq__(self: Any, other: object) -> bool:
         if other.__class__ is self.__class__:
@@ -94,7 +158,7 @@ def _declare(cls: _C, *, is_frozen: bool, kw_only: bool, slots: bool) -> _C:
     if is_frozen:
         methods.update(_frozen_methods(made, names, compared))
         if slots:
-            methods.update(_slots_state(tuple(f.name for f in fields)))
+            methods.update(_slots_state(tuple(f.name for f in all_fields)))
     else:
         methods["__hash__"] = None
     for name, method in methods.items():
@@ -102,6 +166,53 @@ def _declare(cls: _C, *, is_frozen: bool, kw_only: bool, slots: bool) -> _C:
             method.__qualname__ = f"{made.__qualname__}.{name}"
         setattr(made, name, method)
     return made  # type: ignore[no-any-return]
+
+
+def _collect(cls: type, kw_only: bool) -> tuple[tuple[Field, ...], list[Field]]:
+    """All fields (inherited first, a redeclared one keeping its place) and the class's own."""
+    by_name: dict[str, Field] = {}
+    for base in reversed(cls.__mro__[1:]):
+        for f in base.__dict__.get("__value_fields__", ()):
+            by_name[f.name] = f
+    own = []
+    # The class's own annotations; inspect.get_annotations would import inspect, which we avoid.
+    for name, annotation in cls.__dict__.get("__annotations__", {}).items():  # noqa: RUF063
+        if _is_classvar(annotation):
+            continue
+        value = cls.__dict__.get(name, MISSING)
+        f = value if isinstance(value, Field) else Field(value, MISSING, True, True, True, None, None)
+        f.name = name
+        if f.kw_only is None:
+            f.kw_only = kw_only
+        if f.default is not MISSING and type(f.default).__hash__ is None:
+            raise ValueError(f"{cls.__name__}.{name}: mutable default {type(f.default).__name__}; "
+                             "use field(default_factory=...)")
+        by_name[name] = f
+        own.append(f)
+    return tuple(by_name.values()), own
+
+
+def _is_classvar(annotation: Any) -> bool:
+    if isinstance(annotation, str):  # from __future__ import annotations
+        return annotation.startswith(("ClassVar", "typing.ClassVar"))
+    return annotation is ClassVar or getattr(annotation, "__origin__", None) is ClassVar
+
+
+def _with_slots(cls: type, all_fields: tuple[Field, ...]) -> type:
+    """The class made again with ``__slots__`` (slots must be declared when a class is made)."""
+    taken = {name for base in cls.__mro__[1:] for name in _slot_names(base)}
+    names = {f.name for f in all_fields}
+    namespace = {key: value for key, value in cls.__dict__.items()
+                 if key not in names and key not in ("__dict__", "__weakref__")}
+    namespace["__slots__"] = tuple(f.name for f in all_fields if f.name not in taken)
+    made = type(cls)(cls.__name__, cls.__bases__, namespace)
+    made.__qualname__ = cls.__qualname__
+    return made
+
+
+def _slot_names(cls: type) -> tuple[str, ...]:
+    slots = cls.__dict__.get("__slots__", ())
+    return (slots,) if isinstance(slots, str) else tuple(slots)
 
 
 def _tuple_getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
@@ -113,13 +224,13 @@ def _tuple_getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
     return lambda self: ()
 
 
-def _check_order(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> None:
-    """What dataclasses checks when it writes ``__init__``, checked when the class is declared."""
+def _check_order(cls: type, all_fields: tuple[Field, ...]) -> None:
+    """Python's rule for ``__init__``'s parameters, checked when the class is declared."""
     seen_default = False
-    for f in fields:
+    for f in all_fields:
         if not f.init or f.kw_only:
             continue
-        has_default = f.default is not _MISSING or f.default_factory is not _MISSING
+        has_default = f.default is not MISSING or f.default_factory is not MISSING
         if seen_default and not has_default:
             raise TypeError(f"{cls.__name__}: non-default argument {f.name!r} follows a default argument")
         seen_default = seen_default or has_default
@@ -129,12 +240,12 @@ def _frozen_methods(cls: type, names: frozenset[str],
                     compared: Callable[[Any], tuple[Any, ...]]) -> dict[str, Any]:
     def __setattr__(self: Any, name: str, value: Any) -> None:
         if type(self) is cls or name in names:
-            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+            raise FrozenInstanceError(f"cannot assign to field {name!r}")
         object.__setattr__(self, name, value)
 
     def __delattr__(self: Any, name: str) -> None:
         if type(self) is cls or name in names:
-            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+            raise FrozenInstanceError(f"cannot delete field {name!r}")
         object.__delattr__(self, name)
 
     def __hash__(self: Any) -> int:
@@ -170,8 +281,8 @@ def _compile_init(cls: type, is_frozen: bool) -> Callable[..., None]:
     positional: list[str] = []
     keyword: list[str] = []
     body: list[str] = []
-    for f in dataclasses.fields(cls):
-        name, has_factory, has_default = f.name, f.default_factory is not _MISSING, f.default is not _MISSING
+    for f in fields(cls):
+        name, has_factory, has_default = f.name, f.default_factory is not MISSING, f.default is not MISSING
         namespace[f"__f_{name}"], namespace[f"__d_{name}"] = f.default_factory, f.default
         if f.init:
             default = "=__FACTORY" if has_factory else f"=__d_{name}" if has_default else ""

@@ -21,10 +21,9 @@ each number was computed (``trace.py``; ``netarith explain`` prints it).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
-from ._values import frozen
+from ._values import field, frozen
 from .conventions import Convention, get_convention
 from .deadline import check as check_deadline
 from .deadline import limited as time_limited

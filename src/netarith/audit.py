@@ -23,11 +23,10 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
-from ._values import frozen, mutable
+from ._values import frozen, mutable, replace
 from .analyze import Report, analyze_graph
 from .claims import Claim, ClaimsFile, Value, read_claims
 from .conventions import CONVENTIONS, Convention, get_convention

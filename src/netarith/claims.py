@@ -18,12 +18,11 @@ digit. Shapes (``55x55x96``) may be printed HxWxC or CxHxW.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ._values import frozen
+from ._values import frozen, replace
 from .errors import NotationError, SourceError, SpecError, did_you_mean
 from .yamlite import load_documents
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import field
 
-from ._values import frozen
+from ._values import field, frozen
 from .errors import GraphError, did_you_mean
 from .ops.base import Op
 from .ops.input import Input

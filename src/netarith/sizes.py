@@ -30,12 +30,11 @@ Only the first input varies; in eval mode (the default) training-only layers
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import field
 from functools import cached_property
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from ._values import frozen
+from ._values import field, frozen
 from .arith import same_padding, window_count
 from .closedform import Const, Expr, NoClosedForm, Prod, Unknown, Var, affine, minimum, product, total
 from .conventions import Convention, get_convention

@@ -14,10 +14,9 @@ carries the derivation that proves it (``trace.py``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
-from ._values import frozen
+from ._values import field, frozen
 from .arith import ceil_div, same_padding, transposed_size, window_count
 from .closedform import NoClosedForm
 from .conventions import Convention

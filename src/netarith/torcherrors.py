@@ -35,10 +35,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
-from ._values import frozen
+from ._values import field, frozen
 from .errors import NetarithError, SpecError
 
 if TYPE_CHECKING:

@@ -8,10 +8,9 @@ and the result. There is no second copy of the arithmetic written as strings.
 
 from __future__ import annotations
 
-from dataclasses import field
 from fractions import Fraction
 
-from ._values import frozen, mutable
+from ._values import field, frozen, mutable
 
 __all__ = ["Step", "Trace", "fmt_num"]
 

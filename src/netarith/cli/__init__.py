@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from ..errors import NetarithError
 
@@ -24,11 +25,41 @@ COMMANDS = (
 )
 
 
+def _columns() -> int:
+    """The terminal's width, as shutil.get_terminal_size reads it ($COLUMNS first, 80 if unknown)."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    stdout = sys.__stdout__
+    try:
+        return (os.get_terminal_size(stdout.fileno()).columns or 80) if stdout else 80
+    except (ValueError, OSError):
+        return 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, given the width: left to ask itself, it imports shutil (and with
+    it bz2, lzma and zlib), which was a twentieth of the command line's start."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, _columns() - 2 if width is None else width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser with that formatter; subcommands' parsers are made of the same class."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser, with every subcommand, or with ``only`` that one (its module alone is imported)."""
     from .. import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="netarith",
         description="The exact arithmetic of convolutional networks: shapes, neurons, parameters, "
         "MACs, memory and receptive fields, without running the network.",

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from dataclasses import field
 
-from .._values import mutable
+from .._values import field, mutable
 
 __all__ = ["FONT", "Canvas", "esc", "fmt", "text_width"]
 

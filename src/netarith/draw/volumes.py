@@ -20,9 +20,8 @@ What is drawn (read from the Report, never recomputed):
 from __future__ import annotations
 
 import math
-from dataclasses import field
 
-from .._values import frozen, mutable
+from .._values import field, frozen, mutable
 from ..analyze import LayerResult, Report
 from ..notation.printer import format_op
 from ..ops.input import Input

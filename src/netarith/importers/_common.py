@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import field
 from pathlib import Path
 
-from .._values import frozen, mutable
+from .._values import field, frozen, mutable
 from ..conventions import get_convention
 from ..errors import NetarithError, ShapeError, SourceError, SpecError
 from ..graph import NAME_RE, Graph, Node

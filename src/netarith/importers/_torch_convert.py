@@ -15,10 +15,9 @@ shape is PyTorch's and its cost is marked not counted, never zero.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
-from .._values import frozen
+from .._values import frozen, replace
 from ..errors import NetarithError, ShapeError, SourceError
 from ..graph import Node
 from ..ops.base import Op, make

@@ -10,12 +10,12 @@ an opaque node.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
 import torch
 
+from .._values import replace
 from ..ops.base import make
 from ..shape import Shape
 from ._torch_convert import Converter, Handler, Unsupported, Val, numel

@@ -17,14 +17,13 @@ from __future__ import annotations
 import dis
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import field
 from typing import Any
 
 import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from .._values import frozen, mutable
+from .._values import field, frozen, mutable
 from ._torch_meta import made
 
 __all__ = ["Call", "Capture", "Event", "Module", "Recorder", "Ref", "Source", "Trace", "readable"]

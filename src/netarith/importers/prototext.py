@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import field
 
-from .._values import frozen, mutable
+from .._values import field, frozen, mutable
 from ..errors import SourceError
 from ._common import Place, located
 

@@ -22,12 +22,11 @@ with a caret, and the nearest valid word.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterator
 from typing import Any
 
-from .._values import frozen
+from .._values import MISSING, frozen
 from ..conventions import get_convention
 from ..errors import GraphError, NetarithError, NotationError, SpecError, did_you_mean
 from ..graph import NAME_RE, Graph, Node
@@ -95,7 +94,7 @@ def _grammar(cls: type[Op]) -> _Grammar:
             longs[alias] = f.name
         if spec.positional:
             positional.append(f.name)
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+        if f.default is MISSING and f.default_factory is MISSING:
             required.append(f.name)
     shorts.sort(key=lambda item: -len(item[0]))
     g = _Grammar(flags, tuple(shorts), dict(shorts), longs, tuple(positional), specs, tuple(required))

@@ -196,7 +196,7 @@ class Softmax(_DimOp):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         self._axis(ins[0])
-        # Named base: zero-argument super() fails in a slots=True dataclass (a rebuilt class).
+        # Named base: zero-argument super() fails in a slots class (a rebuilt class).
         return _Activation.infer(self, ins, ctx)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:
@@ -214,7 +214,7 @@ class LogSoftmax(_DimOp):
 
     def infer(self, ins: Sequence[Shape], ctx: Context) -> Out:
         self._axis(ins[0])
-        # Named base: zero-argument super() fails in a slots=True dataclass (a rebuilt class).
+        # Named base: zero-argument super() fails in a slots class (a rebuilt class).
         return _Activation.infer(self, ins, ctx)
 
     def torch(self, ins: Sequence[Shape], out: Shape, ctx: Context) -> TorchEmit:

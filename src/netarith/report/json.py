@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from json.encoder import encode_basestring_ascii as _str
 from typing import Any
 
+from .._values import replace
 from ..analyze import LayerResult, Report
 from ..receptive import to_json
 
