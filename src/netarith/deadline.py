@@ -21,14 +21,16 @@ netarith.deadline.DeadlineExceeded: the computation took longer than 0 s
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 __all__ = ["DeadlineExceeded", "check", "limited", "time_limit"]
 
-_state = threading.local()
+# (deadline, seconds) of the innermost limit. A context variable is per thread (each thread
+# starts with a context of its own) and per asyncio task, and costs no `threading` import.
+_limit: ContextVar[tuple[float, float] | None] = ContextVar("netarith_time_limit", default=None)
 
 
 class DeadlineExceeded(Exception):
@@ -38,20 +40,20 @@ class DeadlineExceeded(Exception):
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     """Make :func:`check` raise in this thread once ``seconds`` have passed (limits nest)."""
-    previous: tuple[float, float] | None = getattr(_state, "limit", None)
+    previous = _limit.get()
     at = time.monotonic() + seconds
     if previous is not None and previous[0] < at:
         at, seconds = previous
-    _state.limit = (at, seconds)
+    token = _limit.set((at, seconds))
     try:
         yield
     finally:
-        _state.limit = previous
+        _limit.reset(token)
 
 
 def check() -> None:
     """Raise DeadlineExceeded if this thread's time limit has passed."""
-    limit: tuple[float, float] | None = getattr(_state, "limit", None)
+    limit = _limit.get()
     if limit is not None and time.monotonic() > limit[0]:
         raise DeadlineExceeded(f"the computation took longer than {limit[1]:g} s")
 
@@ -59,4 +61,4 @@ def check() -> None:
 def limited() -> bool:
     """Whether this thread has a time limit: a loop of many short steps calls :func:`check`
     only then (a limit is set around a computation, never inside it)."""
-    return getattr(_state, "limit", None) is not None
+    return _limit.get() is not None
