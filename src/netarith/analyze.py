@@ -31,7 +31,7 @@ from .errors import NetarithError, ShapeError, SpecError, did_you_mean
 from .graph import Graph, Node
 from .ops.base import Context, Out
 from .ops.input import Input
-from .receptive import RF, apply, input_rf, to_json
+from .receptive import ELEMENTWISE, RF, apply, input_rf, to_json
 from .shape import Shape
 from .trace import Trace, fmt_num
 
@@ -291,8 +291,15 @@ def analyze_graph(
             raise ShapeError(f"{where}{node.name}: {message}", layer=node.name, line=node.line) from None
         shape = out.shape
         shapes[node.name] = shape
-        if isinstance(op, Input):
-            rf: RF | None = input_rf(shape.rank, ctx.trace)
+        if out.rf is ELEMENTWISE and len(names) == 1 and ctx.trace is None:
+            # Most layers (activations, normalisations) keep their input's field: apply's
+            # answer, without building its arguments.
+            rf: RF | None = fields[names[0]]
+            if rf is not None and len(rf) != len(shape.dims):
+                rf = None
+            note = None
+        elif isinstance(op, Input):
+            rf = input_rf(shape.rank, ctx.trace)
             note = None
         else:
             rf, note = apply(out.rf, [fields[n] for n in names], [s.dims for s in ins], shape.dims, ctx.trace)
