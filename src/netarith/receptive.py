@@ -381,7 +381,7 @@ def _unbroadcast(ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]], o
     for rf, dims in zip(ins, in_dims):
         if rf is None or len(rf) != rank or len(dims) != rank:
             return False
-        if dims != out_dims and any(d == 1 and o != 1 for d, o in zip(dims, out_dims)):
+        if 1 in dims and dims != out_dims and any(d == 1 and o != 1 for d, o in zip(dims, out_dims)):
             return False
     return True
 
