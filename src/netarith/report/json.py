@@ -80,8 +80,24 @@ def _layers(layers: Sequence[LayerResult], pad: str, step: str) -> list[str]:
 class _Keys:
     """A layer's keys with the indents and commas around them, made once per report."""
 
-    __slots__ = ("name", "kind", "inputs", "shape", "neurons", "params", "buffers", "macs", "flops",
-                 "field", "warnings", "connections", "not_counted", "end", "inner", "step")
+    __slots__ = (
+        "buffers",
+        "connections",
+        "end",
+        "field",
+        "flops",
+        "inner",
+        "inputs",
+        "kind",
+        "macs",
+        "name",
+        "neurons",
+        "not_counted",
+        "params",
+        "shape",
+        "step",
+        "warnings",
+    )
 
     def __init__(self, pad: str, inner: str, step: str) -> None:
         self.inner, self.step = inner, step
