@@ -394,7 +394,8 @@ def _segments(text: str) -> Iterator[tuple[str, int, int, str]]:
         hash_at = line.find("#")
         content = line if hash_at < 0 else line[:hash_at]
         start = 0
-        for piece in content.split("|"):
+        # A line of one layer is its own piece: no copy of each line of a long network.
+        for piece in content.split("|") if "|" in content else (content,):
             stripped = piece.strip()
             if stripped:
                 lead = len(piece) - len(piece.lstrip())
