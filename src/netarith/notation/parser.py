@@ -141,16 +141,18 @@ class _Parser:
                              source=self.source)
 
     def run(self, text: str) -> Graph:
-        # One (text, line, column, full line, reading) tuple per layer until the nodes are made:
-        # a _Segment is made only where a message may need one (a long chain would keep one per
-        # layer alive through the parse, for the garbage collector to walk).
-        raw: list[tuple[str, int, int, str, _Reading]] = []
+        # One (text, line, column, full line, reading's number) tuple per layer until the nodes
+        # are made, and a _Segment only where a message may need one: a tuple of strings and ints
+        # is untracked by the garbage collector at its first pass, so a long chain does not fill
+        # the heap its full collections walk with one or two objects per layer.
+        raw: list[tuple[str, int, int, str, int]] = []
         explicit: set[str] = set()
         # A long network repeats a few lines: each distinct layer text is read once.
-        readings: dict[str, _Reading] = {}
+        numbers: dict[str, int] = {}  # layer text -> its reading's number in ``read``
+        read: list[_Reading] = []
         for piece in _segments(text):
-            reading = readings.get(piece[0])
-            if reading is None:
+            number = numbers.get(piece[0])
+            if number is None:
                 seg = _Segment(*piece)
                 item = self._split(seg)
                 if item is None:
@@ -159,10 +161,11 @@ class _Parser:
                 train_only = TRAIN_ONLY in seg.text and any(t == TRAIN_ONLY for t, _ in tokens)
                 if train_only:
                     tokens = [(t, c) for t, c in tokens if t != TRAIN_ONLY]
-                reading = readings[seg.text] = (name, cls, tokens, inputs, train_only)
-            if reading[0] is not None:
-                explicit.add(reading[0])
-            raw.append((*piece, reading))
+                number = numbers[seg.text] = len(read)
+                read.append((name, cls, tokens, inputs, train_only))
+                if name is not None:
+                    explicit.add(name)
+            raw.append((*piece, number))
         if not raw:
             raise NotationError("no layers: write at least an input, e.g. 'input 3x224x224'",
                                 source=self.source)
@@ -170,17 +173,16 @@ class _Parser:
         nodes: list[Node] = []
         names: set[str] = set()
         previous: str | None = None
-        # The op of each reading (the readings stay alive in ``readings``, so their ids are theirs).
-        ops_of: dict[int, tuple[Op, list[tuple[str, int]]]] = {}
-        for text_, line, column, full, reading in raw:
-            known = ops_of.get(id(reading))
-            name, cls, tokens, inputs, train_only = reading
+        ops_of: list[tuple[Op, list[tuple[str, int]]] | None] = [None] * len(read)  # by reading
+        for text_, line, column, full, number in raw:
+            known = ops_of[number]
+            name, cls, tokens, inputs, train_only = read[number]
             if known is None:
                 key = (cls, tuple(tokens))
                 known = self.ops.get(key)
                 if known is None:
                     known = self.ops[key] = self._op(cls, tokens, _Segment(text_, line, column, full))
-                ops_of[id(reading)] = known
+                ops_of[number] = known
             op, positional_names = known
             if name is None:
                 name = self._auto(cls.kind, counters, explicit, names)
