@@ -31,7 +31,7 @@ from .errors import NetarithError, ShapeError, SpecError, did_you_mean
 from .graph import Graph, Node
 from .ops.base import Context, Out
 from .ops.input import Input
-from .receptive import RF, apply, input_rf, to_json
+from .receptive import ELEMENTWISE, RF, apply, input_rf, to_json
 from .shape import Shape
 from .trace import Trace, fmt_num
 
@@ -247,8 +247,9 @@ def analyze_graph(
     training: set[str] = set()  # train-only layers and everything fed only by them
     skipped: dict[str, str] = {}  # train-only layers that do not fit the input, left out in eval mode
     # What an op computes depends only on the op, its input shapes and the convention, so
-    # layers that repeat (ResNet's identical blocks) are computed once: (op, *shapes) -> Out.
-    computed: dict[tuple[object, ...], Out] = {}
+    # layers that repeat (ResNet's identical blocks) are computed once: (op, *shapes) -> Out
+    # and what the layer's numbers add to it (_counted).
+    computed: dict[tuple[object, ...], tuple[Out, int, int, int, tuple[str, ...]]] = {}
     first_input = inputs[0].name
     limited = time_limited()
     for node in graph.nodes:
@@ -256,49 +257,59 @@ def analyze_graph(
             check_deadline()
         op = node.op
         names = node.inputs
+        name = node.name
         if traces is not None:
-            ctx = Context(conv, traces.setdefault(node.name, Trace()))
+            ctx = Context(conv, traces.setdefault(name, Trace()))
         else:
-            ctx = traced if node.name == trace_layer else quiet
+            ctx = traced if name == trace_layer else quiet
         train_only = node.train_only or bool(training and names and all(n in training for n in names))
         if train_only:
-            training.add(node.name)
+            training.add(name)
         if skipped:
             fed_by = next((n for n in names if n in skipped), None)
             if fed_by is not None:
-                skipped[node.name] = f"fed by {fed_by}, which is left out"
+                skipped[name] = f"fed by {fed_by}, which is left out"
                 continue
-        ins = [shapes[name] for name in names]
+        ins = [shapes[names[0]]] if len(names) == 1 else [shapes[n] for n in names]
         try:
             if ctx.trace is None:
                 key = (op, *ins)
-                out = computed.get(key)
-                if out is None:
-                    out = computed[key] = op.infer(ins, ctx)
+                known = computed.get(key)
+                if known is None:
+                    known = computed[key] = _counted(op.infer(ins, ctx))
+                out, neurons, trainable, connections, uncounted = known
             else:
                 out = op.infer(ins, ctx)  # a derivation is recorded afresh for each layer
+                _, neurons, trainable, connections, uncounted = _counted(out)
         except ShapeError as exc:
             if train_only and mode == "eval":
                 # PyTorch does not run an auxiliary head in eval mode, so a head that does not
                 # fit this input is no error: it is left out, and said so, not counted as zero.
-                skipped[node.name] = str(exc)
+                skipped[name] = str(exc)
                 continue
             where = f"line {node.line}: " if node.line else ""
             message = str(exc)
             got = ", ".join(str(s) for s in ins)
             if got and not all(str(s) in message for s in ins):
                 message += f" [input {got}]"
-            raise ShapeError(f"{where}{node.name}: {message}", layer=node.name, line=node.line) from None
+            raise ShapeError(f"{where}{name}: {message}", layer=name, line=node.line) from None
         shape = out.shape
-        shapes[node.name] = shape
-        if isinstance(op, Input):
-            rf: RF | None = input_rf(shape.rank, ctx.trace)
+        shapes[name] = shape
+        if out.rf is ELEMENTWISE and len(names) == 1 and ctx.trace is None:
+            # Most layers (activations, normalisations) keep their input's field: apply's
+            # answer, without building its arguments.
+            rf: RF | None = fields[names[0]]
+            if rf is not None and len(rf) != len(shape.dims):
+                rf = None
+            note = None
+        elif isinstance(op, Input):
+            rf = input_rf(shape.rank, ctx.trace)
             note = None
         else:
             rf, note = apply(out.rf, [fields[n] for n in names], [s.dims for s in ins], shape.dims, ctx.trace)
-        fields[node.name] = rf
+        fields[name] = rf
         warnings = out.warnings if note is None else (*out.warnings, note)
-        if node.name == first_input and graph.notes:
+        if name == first_input and graph.notes:
             warnings = (*warnings, *graph.notes)
         macs = out.macs
         if train_only:
@@ -307,18 +318,13 @@ def analyze_graph(
                 macs = 0
                 if ctx.trace is not None:
                     ctx.trace.step("macs", "0 in eval mode", "0", 0, note="the layer runs only in training")
-        uncounted = out.uncounted
-        connections = out.connections
-        if connections is None:
-            connections = macs + out.extras.get("bias", 0)
-            if "macs" in uncounted:
-                uncounted = (*uncounted, "connections")
+            if out.connections is None:  # MACs + bias adds, with the MACs of this mode
+                connections = macs + out.extras.get("bias", 0)
         if ctx.trace is not None:
             _explain_counts(ctx.trace, out, macs, connections)
         append(LayerResult(
-            node.name, op.kind, names, shape, shape.numel, out.params, out.buffers,
-            macs, 2 * macs, rf, warnings, out.extras, node,
-            out.params if out.trainable is None else out.trainable,
+            name, op.kind, names, shape, neurons, out.params, out.buffers,
+            macs, 2 * macs, rf, warnings, out.extras, node, trainable,
             connections, uncounted,
         ))
     return Report(
@@ -331,6 +337,20 @@ def analyze_graph(
         graph=graph,
         dtype=dtype,
     )
+
+
+def _counted(out: Out) -> tuple[Out, int, int, int, tuple[str, ...]]:
+    """What a layer's numbers add to its op's :class:`Out`, the same for every layer with this
+    op and these inputs (a training-only layer's connections are redone without its MACs):
+    (out, neurons, trainable params, connections, quantities not counted)."""
+    uncounted = out.uncounted
+    connections = out.connections
+    if connections is None:
+        connections = out.macs + out.extras.get("bias", 0)
+        if "macs" in uncounted:
+            uncounted = (*uncounted, "connections")
+    trainable = out.params if out.trainable is None else out.trainable
+    return out, out.shape.numel, trainable, connections, uncounted
 
 
 def _explain_counts(trace: Trace, out: Out, macs: int, connections: int) -> None:
@@ -361,20 +381,29 @@ def _explain_counts(trace: Trace, out: Out, macs: int, connections: int) -> None
 
 
 def _totals(results: list[LayerResult], nbytes: int, left_out: tuple[str, ...] = ()) -> Totals:
-    params = sum(r.params for r in results)
-    activations = sum(r.neurons for r in results)
-    macs = sum(r.macs for r in results)
+    params = trainable = buffers = neurons = activations = macs = connections = 0
+    not_counted = []
+    for r in results:  # one pass, not a sum() per total: a long chain has many layers
+        params += r.params
+        trainable += r.trainable
+        buffers += r.buffers
+        activations += r.neurons
+        macs += r.macs
+        connections += r.connections
+        if type(r.node.op).weighted:
+            neurons += r.neurons
+        if r.uncounted:
+            not_counted.append(r.name)
     return Totals(
         params=params,
-        trainable_params=sum(r.trainable for r in results),
-        buffers=sum(r.buffers for r in results),
-        neurons=sum(r.neurons for r in results if type(r.node.op).weighted),
+        trainable_params=trainable,
+        buffers=buffers,
+        neurons=neurons,
         activations=activations,
         macs=macs,
         flops=2 * macs,
         activation_bytes=activations * nbytes,
         param_bytes=params * nbytes,
-        connections=sum(r.connections for r in results),
-        not_counted=tuple(r.name for r in results if r.uncounted) + left_out,
+        connections=connections,
+        not_counted=(*not_counted, *left_out),
     )
-

@@ -143,6 +143,11 @@ def apply(rule: RFRule, ins: Sequence[RF | None], in_dims: Sequence[tuple[int, .
     """
     if rule is ELEMENTWISE and len(ins) == 1:  # the usual layer: an activation, a normalisation
         rf, warning = _kept(ins[0], len(out_dims), trace), None
+    elif trace is None and type(rule) is Windows:  # a convolution, a pooling
+        first = ins[0] if ins else None
+        rf, warning = (None if first is None else _windows_quick(first, rule.axes)), None
+    elif trace is None and rule is ELEMENTWISE and _unbroadcast(ins, in_dims, out_dims):
+        rf, warning = _merge_aligned(ins, len(out_dims))  # the usual merge: a residual add, a concat
     else:
         rf, warning = _apply(rule, ins, in_dims, out_dims, trace)
     if trace is not None and rf is None:
@@ -197,7 +202,10 @@ def _unchanged(trace: Trace | None, rf: RF, why: str) -> None:
 
 
 def _none_if_empty(rf: RF) -> RF | None:
-    return rf if any(a is not None for a in rf) else None
+    for axis in rf:  # a loop, not any(): no generator to make for each layer
+        if axis is not None:
+            return rf
+    return None
 
 
 Step = Callable[..., AxisRF]
@@ -218,6 +226,39 @@ def _spatial(rf: RF, axes: Sequence[tuple[object, ...]], step: Step, trace: Trac
             out.append(step(axis, *axes[n], trace=trace, name=names[n]))
         empty = False
     return None if empty else tuple(out)
+
+
+def _windows_quick(rf: RF, axes: tuple[tuple[int, Num, int], ...]) -> RF | None:
+    """``_spatial(rf, axes, _window)`` untraced, for the layer most networks are made of: an
+    axis with the field and the window of the axis before (a square map) takes its result, and
+    windows that change no field (1x1, stride 1) give back the input's field itself."""
+    out: list[AxisRF | None] = [rf[0]]
+    empty = rf[0] is None
+    changed = False
+    last_in: AxisRF | None = None
+    last_window: tuple[int, Num, int] | None = None
+    last_out: AxisRF | None = None
+    for n in range(1, len(rf)):
+        axis = rf[n]
+        if axis is None or n > len(axes):
+            changed = changed or axis is not None
+            out.append(None)
+            continue
+        empty = False
+        window = axes[n - 1]
+        if axis is not last_in or window != last_window:
+            k_eff, stride, pad = window
+            last_in, last_window = axis, window
+            last_out = axis if k_eff == 1 and stride == 1 and pad == 0 else AxisRF(
+                _norm(axis.size + (k_eff - 1) * axis.jump),  # the formulas of _window
+                _norm(axis.jump * stride),
+                _norm(axis.pad + pad * axis.jump),
+            )
+        changed = changed or last_out is not axis
+        out.append(last_out)
+    if empty:
+        return None
+    return tuple(out) if changed else rf
 
 
 def _norm(x: Num) -> Num:
@@ -334,6 +375,41 @@ def _merge(ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]],
     return _none_if_empty(tuple(merged)), warning
 
 
+def _unbroadcast(ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]], out_dims: tuple[int, ...]) -> bool:
+    """Every input has a field of the output's rank and no dim to broadcast (size 1 against more)."""
+    rank = len(out_dims)
+    for rf, dims in zip(ins, in_dims):
+        if rf is None or len(rf) != rank or len(dims) != rank:
+            return False
+        if 1 in dims and dims != out_dims and any(d == 1 and o != 1 for d, o in zip(dims, out_dims)):
+            return False
+    return True
+
+
+def _merge_aligned(ins: Sequence[RF | None], rank: int) -> tuple[RF | None, str | None]:
+    """What :func:`_merge` gives when no input broadcasts, without its bookkeeping: each dim's
+    fields united; a dim whose fields are the very objects of the dim before (a square map)
+    takes its result."""
+    merged: list[AxisRF | None] = []
+    warning = None
+    before: list[AxisRF | None] = []
+    for d in range(rank):
+        column = [rf[d] for rf in ins]  # type: ignore[index]  # _unbroadcast: no None
+        if d and column == before:  # list == compares by identity first: cheap on a square map
+            merged.append(merged[-1])
+            continue
+        before = column
+        for axis in column:
+            if axis is None:
+                merged.append(None)
+                break
+        else:
+            axis_rf, note = _union_quick(column)  # type: ignore[arg-type]  # no None, checked above
+            warning = warning or note
+            merged.append(axis_rf)
+    return _none_if_empty(tuple(merged)), warning
+
+
 def _kept(rf: RF | None, rank: int, trace: Trace | None) -> RF | None:
     """An elementwise layer's field: its input's, if it has as many dims."""
     if rf is None or len(rf) != rank:
@@ -345,6 +421,8 @@ def _kept(rf: RF | None, rank: int, trace: Trace | None) -> RF | None:
 
 def _union(fields: list[AxisRF], trace: Trace | None = None, name: str = "") -> tuple[AxisRF | None, str | None]:
     first = fields[0]
+    if trace is None:
+        return _union_quick(fields)
     if all(f == first for f in fields[1:]):
         if trace is not None:
             why = "the same in every input" if len(fields) > 1 else "the input's (elementwise)"
@@ -352,12 +430,8 @@ def _union(fields: list[AxisRF], trace: Trace | None = None, name: str = "") -> 
             trace.step(f"rf.jump {name}", why, _n(first.jump), first.jump)
             trace.step(f"rf.start {name}", why, _n(first.start), first.start)
         return first, None
-    jumps = {f.jump for f in fields}
-    if len(jumps) > 1:
-        return None, (
-            "the merged paths have different effective strides "
-            f"({', '.join(str(j) for j in sorted(jumps))}): no single receptive field"
-        )
+    if len({f.jump for f in fields}) > 1:
+        return None, _stride_mismatch(fields)
     pad = max(f.pad for f in fields)
     right = max(f.size - 1 - f.pad for f in fields)
     union = AxisRF(_norm(right + pad + 1), first.jump, _norm(pad))
@@ -371,12 +445,47 @@ def _union(fields: list[AxisRF], trace: Trace | None = None, name: str = "") -> 
     note = None
     # Twice each centre, r - 1 - 2P, compares the centres exactly without building Fractions.
     if len({f.size - 1 - 2 * f.pad for f in fields}) > 1:
-        centres = {f.start for f in fields}
-        note = (
-            "the merged paths are not aligned (their fields have different centres "
-            f"{', '.join(_fmt(c) for c in sorted(centres))}); the field given is their union"
-        )
+        note = _misaligned(fields)
     return union, note
+
+
+def _union_quick(fields: list[AxisRF]) -> tuple[AxisRF | None, str | None]:
+    """:func:`_union` untraced, in one pass over the fields (a residual add merges two: the
+    generator expressions of the general code cost more than its arithmetic)."""
+    first = fields[0]
+    jump = first.jump
+    pad = first.pad
+    right = first.size - 1 - pad
+    twice_centre = right - pad  # r - 1 - 2P, twice the centre: compares centres without Fractions
+    same = aligned = True
+    for f in fields[1:]:
+        if f is first:
+            continue
+        if f.jump != jump:
+            return None, _stride_mismatch(fields)  # (fields with different jumps are not all equal)
+        same = same and f == first
+        right_f = f.size - 1 - f.pad
+        aligned = aligned and right_f - f.pad == twice_centre
+        if f.pad > pad:
+            pad = f.pad
+        if right_f > right:
+            right = right_f
+    if same:
+        return first, None
+    union = AxisRF(_norm(right + pad + 1), jump, _norm(pad))
+    return union, None if aligned else _misaligned(fields)
+
+
+def _stride_mismatch(fields: list[AxisRF]) -> str:
+    jumps = {f.jump for f in fields}
+    return ("the merged paths have different effective strides "
+            f"({', '.join(str(j) for j in sorted(jumps))}): no single receptive field")
+
+
+def _misaligned(fields: list[AxisRF]) -> str:
+    centres = {f.start for f in fields}
+    return ("the merged paths are not aligned (their fields have different centres "
+            f"{', '.join(_fmt(c) for c in sorted(centres))}); the field given is their union")
 
 
 def _fmt(x: Num) -> str:

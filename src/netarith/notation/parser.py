@@ -43,6 +43,8 @@ _SHORT_VALUE_RE = re.compile(r"[-+]?\d")
 _SHORT_RE = re.compile(r"([a-z]+)[-+]?\d")
 _DIRECTIVES = ("convention", "model")
 _Tokens = list[tuple[str, int]]  # (text, offset in the segment)
+#: how a layer's text reads: name, kind, argument tokens, inputs after '<-', runs only in training
+_Reading = tuple[str | None, type[Op], _Tokens, _Tokens | None, bool]
 #: marks a layer that runs only in training (an auxiliary head)
 TRAIN_ONLY = "@train"
 
@@ -138,13 +140,19 @@ class _Parser:
                              source=self.source)
 
     def run(self, text: str) -> Graph:
-        raw: list[tuple[_Segment, str | None, type[Op], _Tokens, _Tokens | None, bool]] = []
+        # One (text, line, column, full line, reading's number) tuple per layer until the nodes
+        # are made, and a _Segment only where a message may need one: a tuple of strings and ints
+        # is untracked by the garbage collector at its first pass, so a long chain does not fill
+        # the heap its full collections walk with one or two objects per layer.
+        raw: list[tuple[str, int, int, str, int]] = []
         explicit: set[str] = set()
         # A long network repeats a few lines: each distinct layer text is read once.
-        readings: dict[str, tuple[str | None, type[Op], _Tokens, _Tokens | None, bool]] = {}
-        for seg in _segments(text):
-            reading = readings.get(seg.text)
-            if reading is None:
+        numbers: dict[str, int] = {}  # layer text -> its reading's number in ``read``
+        read: list[_Reading] = []
+        for piece in _segments(text):
+            number = numbers.get(piece[0])
+            if number is None:
+                seg = _Segment(*piece)
                 item = self._split(seg)
                 if item is None:
                     continue  # a directive
@@ -152,10 +160,11 @@ class _Parser:
                 train_only = TRAIN_ONLY in seg.text and any(t == TRAIN_ONLY for t, _ in tokens)
                 if train_only:
                     tokens = [(t, c) for t, c in tokens if t != TRAIN_ONLY]
-                reading = readings[seg.text] = (name, cls, tokens, inputs, train_only)
-            if reading[0] is not None:
-                explicit.add(reading[0])
-            raw.append((seg, *reading))
+                number = numbers[seg.text] = len(read)
+                read.append((name, cls, tokens, inputs, train_only))
+                if name is not None:
+                    explicit.add(name)
+            raw.append((*piece, number))
         if not raw:
             raise NotationError("no layers: write at least an input, e.g. 'input 3x224x224'",
                                 source=self.source)
@@ -163,19 +172,28 @@ class _Parser:
         nodes: list[Node] = []
         names: set[str] = set()
         previous: str | None = None
-        for seg, name, cls, tokens, inputs, train_only in raw:
-            key = (cls, tuple(tokens))
-            known = self.ops.get(key)
+        ops_of: list[tuple[Op, list[tuple[str, int]]] | None] = [None] * len(read)  # by reading
+        for text_, line, column, full, number in raw:
+            known = ops_of[number]
+            name, cls, tokens, inputs, train_only = read[number]
             if known is None:
-                known = self.ops[key] = self._op(cls, tokens, seg)
+                key = (cls, tuple(tokens))
+                known = self.ops.get(key)
+                if known is None:
+                    known = self.ops[key] = self._op(cls, tokens, _Segment(text_, line, column, full))
+                ops_of[number] = known
             op, positional_names = known
             if name is None:
                 name = self._auto(cls.kind, counters, explicit, names)
             elif name in names:
-                raise self.error(f"duplicate layer name {name!r}", seg)
+                raise self.error(f"duplicate layer name {name!r}", _Segment(text_, line, column, full))
             names.add(name)
-            node_inputs = self._inputs(cls, name, inputs, positional_names, previous, seg)
-            nodes.append(Node(name, op, node_inputs, train_only, seg.line))
+            if inputs is None and not positional_names and previous is not None and cls.arity[1] != 0:
+                node_inputs: tuple[str, ...] = (previous,)  # what _inputs gives a layer fed by the line before
+            else:
+                node_inputs = self._inputs(cls, name, inputs, positional_names, previous,
+                                           _Segment(text_, line, column, full))
+            nodes.append(Node(name, op, node_inputs, train_only, line))
             previous = name
         try:
             convention = self.convention
@@ -370,16 +388,18 @@ def _known(g: _Grammar) -> str:
     return f" (it takes: {', '.join(parts)})" if parts else ""
 
 
-def _segments(text: str) -> Iterator[_Segment]:
-    """Split text into layer segments on newlines and '|', dropping comments and blanks."""
+def _segments(text: str) -> Iterator[tuple[str, int, int, str]]:
+    """Split text into layer segments on newlines and '|', dropping comments and blanks: the
+    fields of a :class:`_Segment` (text, line, column, full line)."""
     for number, line in enumerate(text.splitlines(), start=1):
         hash_at = line.find("#")
         content = line if hash_at < 0 else line[:hash_at]
         start = 0
-        for piece in content.split("|"):
+        # A line of one layer is its own piece: no copy of each line of a long network.
+        for piece in content.split("|") if "|" in content else (content,):
             stripped = piece.strip()
             if stripped:
                 lead = len(piece) - len(piece.lstrip())
-                yield _Segment(stripped, number, start + lead + 1, line)
+                yield stripped, number, start + lead + 1, line
             start += len(piece) + 1
 

@@ -226,10 +226,10 @@ class Concat(Op):
         axis = self.dim - 1 if self.dim > 0 else rank + self.dim
         if not 0 <= axis < rank:
             raise ShapeError(f"concat dim {self.dim} is out of range for {first} (batch is dim 0)")
+        # The dims off the axis, compared as one tuple (a DenseNet block concatenates dozens).
+        rest = first.dims[:axis] + first.dims[axis + 1:]
         for x in ins[1:]:
-            if len(x.dims) != rank or any(
-                a != b for i, (a, b) in enumerate(zip(x.dims, first.dims)) if i != axis
-            ):
+            if len(x.dims) != rank or x.dims[:axis] + x.dims[axis + 1:] != rest:
                 what = "spatial sizes" if axis == 0 else "sizes off the concat axis"
                 listing = ", ".join(str(s) for s in ins)
                 raise ShapeError(f"concat inputs differ in {what}: {listing}")

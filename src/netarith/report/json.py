@@ -39,14 +39,22 @@ def render(report: Report, indent: int | None = 2) -> str:
     # written one by one into their place.
     shell = replace(report, layers=()).to_dict()
     pad = step * 2  # a layer's braces: inside the top object, inside "layers"
-    items = []
-    for key, value in shell.items():
+    # The pieces of the whole text, joined once at the end: a large report's text is tens of
+    # megabytes, and each concatenation of the layers' text with its brackets would copy it.
+    pieces = ["{\n"]
+    for n, (key, value) in enumerate(shell.items()):
+        pieces.append(f",\n{step}{_str(key)}: " if n else f"{step}{_str(key)}: ")
         if key == "layers":
-            text = "[\n" + ",\n".join(_layers(report.layers, pad, step)) + f"\n{step}]"
+            pieces.append("[\n")
+            for i, layer in enumerate(_layers(report.layers, pad, step)):
+                if i:
+                    pieces.append(",\n")
+                pieces.append(layer)
+            pieces.append(f"\n{step}]")
         else:
-            text = _text(value, step, step)
-        items.append(f"{step}{_str(key)}: {text}")
-    return "{\n" + ",\n".join(items) + "\n}\n"
+            pieces.append(_text(value, step, step))
+    pieces.append("\n}\n")
+    return "".join(pieces)
 
 
 def _layers(layers: Sequence[LayerResult], pad: str, step: str) -> list[str]:
@@ -54,6 +62,7 @@ def _layers(layers: Sequence[LayerResult], pad: str, step: str) -> list[str]:
     (an activation keeps its input's): those are written once, and reused while the report
     keeps them alive (so their ids stay theirs)."""
     inner = pad + step
+    keys = _Keys(pad, inner, step)
     fields: dict[int, str] = {}
     shapes: dict[int, str] = {}
     texts = []
@@ -64,29 +73,52 @@ def _layers(layers: Sequence[LayerResult], pad: str, step: str) -> list[str]:
         shape = shapes.get(id(r.shape))
         if shape is None:
             shape = shapes[id(r.shape)] = _numbers(r.shape.dims)
-        texts.append(_layer(r, pad, step, field, shape))
+        texts.append(_layer(r, keys, field, shape))
     return texts
 
 
-def _layer(r: LayerResult, pad: str, step: str, field: str, shape: str) -> str:
+class _Keys:
+    """A layer's keys with the indents and commas around them, made once per report."""
+
+    __slots__ = (
+        "buffers",
+        "connections",
+        "end",
+        "field",
+        "flops",
+        "inner",
+        "inputs",
+        "kind",
+        "macs",
+        "name",
+        "neurons",
+        "not_counted",
+        "params",
+        "shape",
+        "step",
+        "warnings",
+    )
+
+    def __init__(self, pad: str, inner: str, step: str) -> None:
+        self.inner, self.step = inner, step
+        self.name = f"{pad}{{\n{inner}\"name\": "
+        self.kind, self.inputs, self.shape, self.neurons, self.params, self.buffers, self.macs, \
+            self.flops, self.field, self.warnings, self.connections, self.not_counted = (
+                f",\n{inner}\"{key}\": " for key in (
+                    "kind", "inputs", "output_shape", "neurons", "params", "buffers", "macs", "flops",
+                    "receptive_field", "warnings", "connections", "not_counted"))
+        self.end = f"\n{pad}}}"
+
+
+def _layer(r: LayerResult, k: _Keys, field: str, shape: str) -> str:
     """One layer, as ``LayerResult.to_dict`` has it (its receptive field and shape written)."""
-    inner = pad + step
-    uncounted = f",\n{inner}\"not_counted\": {_strings(r.uncounted, inner, step)}" if r.uncounted else ""
+    inner, step = k.inner, k.step
+    uncounted = f"{k.not_counted}{_strings(r.uncounted, inner, step)}" if r.uncounted else ""
     return (
-        f"{pad}{{\n"
-        f"{inner}\"name\": {_str(r.name)},\n"
-        f"{inner}\"kind\": {_str(r.kind)},\n"
-        f"{inner}\"inputs\": {_strings(r.inputs, inner, step)},\n"
-        f"{inner}\"output_shape\": {shape},\n"
-        f"{inner}\"neurons\": {r.neurons},\n"
-        f"{inner}\"params\": {r.params},\n"
-        f"{inner}\"buffers\": {r.buffers},\n"
-        f"{inner}\"macs\": {r.macs},\n"
-        f"{inner}\"flops\": {r.flops},\n"
-        f"{inner}\"receptive_field\": {field},\n"
-        f"{inner}\"warnings\": {_strings(r.warnings, inner, step)},\n"
-        f"{inner}\"connections\": {r.connections}{uncounted}\n"
-        f"{pad}}}"
+        f"{k.name}{_str(r.name)}{k.kind}{_str(r.kind)}{k.inputs}{_strings(r.inputs, inner, step)}"
+        f"{k.shape}{shape}{k.neurons}{r.neurons}{k.params}{r.params}{k.buffers}{r.buffers}"
+        f"{k.macs}{r.macs}{k.flops}{r.flops}{k.field}{field}"
+        f"{k.warnings}{_strings(r.warnings, inner, step)}{k.connections}{r.connections}{uncounted}{k.end}"
     )
 
 
@@ -110,6 +142,8 @@ def _strings(values: Sequence[str], pad: str, step: str) -> str:
     if not values:
         return "[]"
     inner = pad + step
+    if len(values) == 1:  # a layer's one input
+        return f"[\n{inner}{_str(values[0])}\n{pad}]"
     return "[\n" + ",\n".join([inner + _str(v) for v in values]) + f"\n{pad}]"
 
 
