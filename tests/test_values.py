@@ -146,7 +146,7 @@ def test_mutable_classes_assign_compare_and_are_unhashable() -> None:
 
 def test_slots_are_used() -> None:
     assert not hasattr(Point(1), "__dict__") and hasattr(Loose(1), "__dict__")
-    assert Point.__slots__ == ("x", "y", "tags")
+    assert Point.__slots__ == ("x", "y", "tags", "_value_hash")  # the last keeps its hash
     assert Child.__slots__ == ("step",)  # its parent holds the others
 
 
@@ -173,3 +173,21 @@ def test_declaration_errors_are_raised_when_the_class_is_declared() -> None:
             items: list[int] = []  # noqa: RUF012
     with pytest.raises(ValueError, match="both a default and a default_factory"):
         field(default=1, default_factory=list)
+
+
+def test_methods_written_in_the_class_are_kept() -> None:
+    @frozen
+    class Named:
+        name: str
+
+        def __repr__(self) -> str:
+            return f"<{self.name}>"
+
+    assert repr(Named("a")) == "<a>" and Named("a") == Named("a")
+    with pytest.raises(TypeError, match="cannot define __setattr__"):
+        @frozen
+        class Sneaky:
+            a: int
+
+            def __setattr__(self, name: str, value: object) -> None:
+                pass

@@ -48,6 +48,8 @@ class _Missing:
 
 #: A field's default or default_factory when it has none.
 MISSING: Any = _Missing()
+# The slot where a frozen instance keeps its hash once computed.
+_HASH = "_value_hash"
 # The default of a parameter whose field has a default_factory: the factory runs when it is seen.
 _FACTORY = object()
 
@@ -130,7 +132,7 @@ def mutable(cls: _C | None = None, /, *, kw_only: bool = False,
 
 def _declare(cls: _C, *, is_frozen: bool, kw_only: bool, slots: bool) -> _C:
     all_fields, own = _collect(cls, kw_only)
-    made: Any = _with_slots(cls, all_fields) if slots else cls
+    made: Any = _with_slots(cls, all_fields, (_HASH,) if is_frozen else ()) if slots else cls
     if not slots:
         for f in own:  # the class attribute is the default, as with dataclasses
             if f.default is MISSING:
@@ -157,12 +159,16 @@ def _declare(cls: _C, *, is_frozen: bool, kw_only: bool, slots: bool) -> _C:
     methods: dict[str, Any] = {"__init__": _lazy_init(made, is_frozen), "__eq__": __eq__,
                                "__repr__": __repr__}
     if is_frozen:
-        methods.update(_frozen_methods(made, names, compared))
+        methods.update(_frozen_methods(made, names, compared, slots))
         if slots:
             methods.update(_slots_state(tuple(f.name for f in all_fields)))
     else:
         methods["__hash__"] = None
     for name, method in methods.items():
+        if name in made.__dict__:  # written in the class: kept, as dataclasses keeps it
+            if name in ("__setattr__", "__delattr__"):
+                raise TypeError(f"{made.__name__}: a frozen class cannot define {name}")
+            continue
         if method is not None:
             method.__qualname__ = f"{made.__qualname__}.{name}"
         setattr(made, name, method)
@@ -199,13 +205,13 @@ def _is_classvar(annotation: Any) -> bool:
     return annotation is ClassVar or getattr(annotation, "__origin__", None) is ClassVar
 
 
-def _with_slots(cls: type, all_fields: tuple[Field, ...]) -> type:
+def _with_slots(cls: type, all_fields: tuple[Field, ...], extra: tuple[str, ...]) -> type:
     """The class made again with ``__slots__`` (slots must be declared when a class is made)."""
     taken = {name for base in cls.__mro__[1:] for name in _slot_names(base)}
     names = {f.name for f in all_fields}
     namespace = {key: value for key, value in cls.__dict__.items()
                  if key not in names and key not in ("__dict__", "__weakref__")}
-    namespace["__slots__"] = tuple(f.name for f in all_fields if f.name not in taken)
+    namespace["__slots__"] = tuple(name for name in (*(f.name for f in all_fields), *extra) if name not in taken)
     made = type(cls)(cls.__name__, cls.__bases__, namespace)
     made.__qualname__ = cls.__qualname__
     return made
@@ -237,8 +243,8 @@ def _check_order(cls: type, all_fields: tuple[Field, ...]) -> None:
         seen_default = seen_default or has_default
 
 
-def _frozen_methods(cls: type, names: frozenset[str],
-                    compared: Callable[[Any], tuple[Any, ...]]) -> dict[str, Any]:
+def _frozen_methods(cls: type, names: frozenset[str], compared: Callable[[Any], tuple[Any, ...]],
+                    slots: bool) -> dict[str, Any]:
     def __setattr__(self: Any, name: str, value: Any) -> None:
         if type(self) is cls or name in names:
             raise FrozenInstanceError(f"cannot assign to field {name!r}")
@@ -249,10 +255,24 @@ def _frozen_methods(cls: type, names: frozenset[str],
             raise FrozenInstanceError(f"cannot delete field {name!r}")
         object.__delattr__(self, name)
 
-    def __hash__(self: Any) -> int:
-        return hash(compared(self))
+    hasher = _cached_hash(cls, compared) if slots else lambda self: hash(compared(self))
+    return {"__setattr__": __setattr__, "__delattr__": __delattr__, "__hash__": hasher}
 
-    return {"__setattr__": __setattr__, "__delattr__": __delattr__, "__hash__": __hash__}
+
+def _cached_hash(cls: type, compared: Callable[[Any], tuple[Any, ...]]) -> Callable[[Any], int]:
+    """Values are hashed again and again as keys (the analysis memoises (op, *shapes)): an
+    immutable one keeps its hash in a slot of its own once computed, as attrs' cache_hash does."""
+    store = next(k.__dict__[_HASH] for k in cls.__mro__ if _HASH in k.__dict__).__set__
+
+    def __hash__(self: Any) -> int:
+        try:
+            return self._value_hash  # type: ignore[no-any-return]
+        except AttributeError:
+            value = hash(compared(self))
+            store(self, value)
+            return value
+
+    return __hash__
 
 
 def _slots_state(names: tuple[str, ...]) -> dict[str, Any]:

@@ -48,6 +48,9 @@ class Builder:
         self._nodes: list[Node] = []
         self._names: set[str] = set()
         self._counters: dict[str, int] = {}
+        # Layers written alike (ResNet's repeated blocks) share one frozen op, as in the notation:
+        # the analysis then finds a repeat by identity, without comparing field by field.
+        self._alike: dict[Op, Op] = {}
         self._prefix: list[str] = []
         self.last: str | None = None
         if input is not None:
@@ -124,7 +127,7 @@ class Builder:
             if i not in self._names:
                 raise GraphError(f"{full}: unknown input {i!r}{did_you_mean(i, self._names)}")
         self._names.add(full)
-        self._nodes.append(Node(full, op, inputs, train_only))
+        self._nodes.append(Node(full, self._alike.setdefault(op, op), inputs, train_only))
         self.last = full
         return full
 
