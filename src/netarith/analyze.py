@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._values import field, frozen
+from ._values import field, frozen, replace
 from .conventions import Convention, get_convention
 from .deadline import check as check_deadline
 from .deadline import limited as time_limited
@@ -38,7 +38,7 @@ from .trace import Trace, fmt_num
 if TYPE_CHECKING:
     from .sources import Source
 
-__all__ = ["DTYPES", "LayerResult", "Report", "Totals", "analyze", "analyze_graph"]
+__all__ = ["DTYPES", "Counts", "LayerResult", "Report", "Totals", "analyze", "analyze_graph"]
 
 #: Bytes per element for the memory figures.
 DTYPES: dict[str, int] = {
@@ -47,29 +47,94 @@ DTYPES: dict[str, int] = {
 
 
 @frozen
-class LayerResult:
-    """Everything computed for one layer."""
+class Counts:
+    """A layer's numbers that follow from its op and its input shapes alone. Computed once and
+    shared by the layers alike (ResNet's repeated blocks); a training-only layer gets its own in
+    eval mode, without its MACs."""
 
-    name: str
-    kind: str
-    inputs: tuple[str, ...]
     shape: Shape
     neurons: int
     params: int
     buffers: int
     macs: int
-    flops: int
+    extras: Mapping[str, int]
+    trainable: int
+    connections: int
+    uncounted: tuple[str, ...]
+    weighted: bool  # counted in totals.neurons (conv, convT, linear)
+
+
+@frozen
+class LayerResult:
+    """Everything computed for one layer: its node, its counts (shared with the layers alike),
+    its receptive field and its warnings; each number is also an attribute (``r.macs``)."""
+
+    node: Node
+    counts: Counts
     rf: RF | None
     warnings: tuple[str, ...]
-    extras: Mapping[str, int]
-    node: Node = field(repr=False, compare=False)
-    trainable: int = 0
-    connections: int = 0
-    uncounted: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return (f"LayerResult(name={self.name!r}, kind={self.kind!r}, shape={self.shape}, "
+                f"params={self.params}, macs={self.macs})")
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def kind(self) -> str:
+        return self.node.op.kind
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self.node.inputs
+
+    @property
+    def shape(self) -> Shape:
+        return self.counts.shape
+
+    @property
+    def neurons(self) -> int:
+        """The output elements per sample."""
+        return self.counts.neurons
+
+    @property
+    def params(self) -> int:
+        return self.counts.params
+
+    @property
+    def trainable(self) -> int:
+        return self.counts.trainable
+
+    @property
+    def buffers(self) -> int:
+        return self.counts.buffers
+
+    @property
+    def macs(self) -> int:
+        return self.counts.macs
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.counts.macs
+
+    @property
+    def connections(self) -> int:
+        return self.counts.connections
+
+    @property
+    def extras(self) -> Mapping[str, int]:
+        return self.counts.extras
+
+    @property
+    def uncounted(self) -> tuple[str, ...]:
+        """The quantities that could not be counted (never counted as zero)."""
+        return self.counts.uncounted
 
     @property
     def weighted(self) -> bool:
-        return type(self.node.op).weighted
+        return self.counts.weighted
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -249,7 +314,7 @@ def analyze_graph(
     # What an op computes depends only on the op, its input shapes and the convention, so
     # layers that repeat (ResNet's identical blocks) are computed once: (op, *shapes) -> Out
     # and what the layer's numbers add to it (_counted).
-    computed: dict[tuple[object, ...], tuple[Out, int, int, int, tuple[str, ...]]] = {}
+    computed: dict[tuple[object, ...], tuple[Out, Counts]] = {}
     first_input = inputs[0].name
     limited = time_limited()
     for node in graph.nodes:
@@ -276,11 +341,12 @@ def analyze_graph(
                 key = (op, *ins)
                 known = computed.get(key)
                 if known is None:
-                    known = computed[key] = _counted(op.infer(ins, ctx))
-                out, neurons, trainable, connections, uncounted = known
+                    out = op.infer(ins, ctx)
+                    known = computed[key] = (out, _counted(out, type(op).weighted))
+                out, counts = known
             else:
                 out = op.infer(ins, ctx)  # a derivation is recorded afresh for each layer
-                _, neurons, trainable, connections, uncounted = _counted(out)
+                counts = _counted(out, type(op).weighted)
         except ShapeError as exc:
             if train_only and mode == "eval":
                 # PyTorch does not run an auxiliary head in eval mode, so a head that does not
@@ -311,22 +377,17 @@ def analyze_graph(
         warnings = out.warnings if note is None else (*out.warnings, note)
         if name == first_input and graph.notes:
             warnings = (*warnings, *graph.notes)
-        macs = out.macs
-        if train_only:
-            if mode == "eval" and macs:
-                warnings = (*warnings, f"runs only in training: its {macs:,} MACs are not counted in eval mode")
-                macs = 0
-                if ctx.trace is not None:
-                    ctx.trace.step("macs", "0 in eval mode", "0", 0, note="the layer runs only in training")
-            if out.connections is None:  # MACs + bias adds, with the MACs of this mode
-                connections = macs + out.extras.get("bias", 0)
+        if train_only and mode == "eval" and counts.macs:
+            macs = counts.macs
+            warnings = (*warnings, f"runs only in training: its {macs:,} MACs are not counted in eval mode")
+            if ctx.trace is not None:
+                ctx.trace.step("macs", "0 in eval mode", "0", 0, note="the layer runs only in training")
+            # MACs + bias adds, with no MACs in this mode (an op's own count of links is kept)
+            connections = counts.extras.get("bias", 0) if out.connections is None else counts.connections
+            counts = replace(counts, macs=0, connections=connections)
         if ctx.trace is not None:
-            _explain_counts(ctx.trace, out, macs, connections)
-        append(LayerResult(
-            name, op.kind, names, shape, neurons, out.params, out.buffers,
-            macs, 2 * macs, rf, warnings, out.extras, node, trainable,
-            connections, uncounted,
-        ))
+            _explain_counts(ctx.trace, out, counts.macs, counts.connections)
+        append(LayerResult(node, counts, rf, warnings))
     return Report(
         model=graph.name or "network",
         convention=conv,
@@ -339,10 +400,9 @@ def analyze_graph(
     )
 
 
-def _counted(out: Out) -> tuple[Out, int, int, int, tuple[str, ...]]:
-    """What a layer's numbers add to its op's :class:`Out`, the same for every layer with this
-    op and these inputs (a training-only layer's connections are redone without its MACs):
-    (out, neurons, trainable params, connections, quantities not counted)."""
+def _counted(out: Out, weighted: bool) -> Counts:
+    """A layer's counts from its op's :class:`Out`: the same for every layer with this op and
+    these inputs."""
     uncounted = out.uncounted
     connections = out.connections
     if connections is None:
@@ -350,7 +410,8 @@ def _counted(out: Out) -> tuple[Out, int, int, int, tuple[str, ...]]:
         if "macs" in uncounted:
             uncounted = (*uncounted, "connections")
     trainable = out.params if out.trainable is None else out.trainable
-    return out, out.shape.numel, trainable, connections, uncounted
+    return Counts(out.shape, out.shape.numel, out.params, out.buffers, out.macs, out.extras, trainable,
+                  connections, uncounted, weighted)
 
 
 def _explain_counts(trace: Trace, out: Out, macs: int, connections: int) -> None:
@@ -384,15 +445,16 @@ def _totals(results: list[LayerResult], nbytes: int, left_out: tuple[str, ...] =
     params = trainable = buffers = neurons = activations = macs = connections = 0
     not_counted = []
     for r in results:  # one pass, not a sum() per total: a long chain has many layers
-        params += r.params
-        trainable += r.trainable
-        buffers += r.buffers
-        activations += r.neurons
-        macs += r.macs
-        connections += r.connections
-        if type(r.node.op).weighted:
-            neurons += r.neurons
-        if r.uncounted:
+        c = r.counts
+        params += c.params
+        trainable += c.trainable
+        buffers += c.buffers
+        activations += c.neurons
+        macs += c.macs
+        connections += c.connections
+        if c.weighted:
+            neurons += c.neurons
+        if c.uncounted:
             not_counted.append(r.name)
     return Totals(
         params=params,
