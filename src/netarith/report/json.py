@@ -19,7 +19,7 @@ from json.encoder import encode_basestring_ascii as _str
 from typing import Any
 
 from .._values import replace
-from ..analyze import LayerResult, Report
+from ..analyze import Counts, LayerResult, Report
 from ..receptive import to_json
 
 __all__ = ["render"]
@@ -64,16 +64,16 @@ def _layers(layers: Sequence[LayerResult], pad: str, step: str) -> list[str]:
     inner = pad + step
     keys = _Keys(pad, inner, step)
     fields: dict[int, str] = {}
-    shapes: dict[int, str] = {}
+    numbers: dict[int, tuple[str, str]] = {}  # layers alike share their counts, and their text
     texts = []
     for r in layers:
         field = fields.get(id(r.rf))
         if field is None:
             field = fields[id(r.rf)] = _field(r, inner, step)
-        shape = shapes.get(id(r.shape))
-        if shape is None:
-            shape = shapes[id(r.shape)] = _numbers(r.shape.dims)
-        texts.append(_layer(r, keys, field, shape))
+        counted = numbers.get(id(r.counts))
+        if counted is None:
+            counted = numbers[id(r.counts)] = _counts(r.counts, keys)
+        texts.append(_layer(r, keys, field, counted))
     return texts
 
 
@@ -110,15 +110,23 @@ class _Keys:
         self.end = f"\n{pad}}}"
 
 
-def _layer(r: LayerResult, k: _Keys, field: str, shape: str) -> str:
-    """One layer, as ``LayerResult.to_dict`` has it (its receptive field and shape written)."""
-    inner, step = k.inner, k.step
-    uncounted = f"{k.not_counted}{_strings(r.uncounted, inner, step)}" if r.uncounted else ""
+def _counts(c: Counts, k: _Keys) -> tuple[str, str]:
+    """The text of a layer's counts: from its shape to its flops, and from its connections on."""
+    uncounted = f"{k.not_counted}{_strings(c.uncounted, k.inner, k.step)}" if c.uncounted else ""
     return (
-        f"{k.name}{_str(r.name)}{k.kind}{_str(r.kind)}{k.inputs}{_strings(r.inputs, inner, step)}"
-        f"{k.shape}{shape}{k.neurons}{r.neurons}{k.params}{r.params}{k.buffers}{r.buffers}"
-        f"{k.macs}{r.macs}{k.flops}{r.flops}{k.field}{field}"
-        f"{k.warnings}{_strings(r.warnings, inner, step)}{k.connections}{r.connections}{uncounted}{k.end}"
+        f"{k.shape}{_numbers(c.shape.dims)}{k.neurons}{c.neurons}{k.params}{c.params}{k.buffers}{c.buffers}"
+        f"{k.macs}{c.macs}{k.flops}{2 * c.macs}",
+        f"{k.connections}{c.connections}{uncounted}{k.end}",
+    )
+
+
+def _layer(r: LayerResult, k: _Keys, field: str, counted: tuple[str, str]) -> str:
+    """One layer, as ``LayerResult.to_dict`` has it (its receptive field and counts written)."""
+    inner, step = k.inner, k.step
+    node = r.node
+    return (
+        f"{k.name}{_str(node.name)}{k.kind}{_str(node.op.kind)}{k.inputs}{_strings(node.inputs, inner, step)}"
+        f"{counted[0]}{k.field}{field}{k.warnings}{_strings(r.warnings, inner, step)}{counted[1]}"
     )
 
 
