@@ -17,7 +17,7 @@ meta kernel gives (contiguous, here), which matters to a later ``view``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 import torch
 from torch.nn import functional as F
@@ -27,7 +27,7 @@ __all__ = ["SHAPED"]
 Rule = Callable[[tuple[Any, ...], dict[str, Any]], "torch.Tensor | None"]
 
 
-def _plain(x: object) -> bool:
+def _plain(x: object) -> TypeGuard[torch.Tensor]:
     """A contiguous floating-point tensor (the layout the outputs made here assume)."""
     return isinstance(x, torch.Tensor) and x.is_floating_point() and x.is_contiguous()
 
@@ -124,7 +124,8 @@ def _broadcast(inplace: bool) -> Rule:
     def rule(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor | None:
         if kwargs or len(args) != 2:
             return None
-        x, y = args
+        x: Any = args[0]
+        y: Any = args[1]
         if not _plain(x) or min(x.shape, default=1) < 1:
             return None
         if type(y) in (int, float):
