@@ -15,7 +15,7 @@ from ..shape import Shape
 from ._torch_convert import Converter
 from ._torch_handlers import HANDLERS
 from ._torch_modules import Inferred, counts_alike, module_op
-from ._torch_trace import Event, Module, Trace, record
+from ._torch_trace import Event, Module, NeedsCopy, Trace, record
 
 __all__ = ["read"]
 
@@ -35,9 +35,10 @@ def _capture(module: nn.Module, x: Any, infer: Inferred) -> bool:
     return op is not None and counts_alike(module, op, shape, infer)
 
 
-def read(torch: ModuleType, module: nn.Module, shape: Shape,
-         name: str) -> tuple[Graph, dict[str, str], tuple[str, ...]]:
-    """The graph, each leaf module call's output node, and notes on calls made opaque."""
+def read(torch: ModuleType, module: nn.Module, shape: Shape, name: str,
+         guard: bool = False) -> tuple[Graph, dict[str, str], tuple[str, ...]]:
+    """The graph, each leaf module call's output node, and notes on calls made opaque.
+    ``guard``: the module's tensors may be real; :class:`NeedsCopy` if PyTorch must read one."""
     reserved = {path for path, _ in module.named_modules() if path}
     was_training = module.training
     # Whether to read a module whole depends on the module and its input's shape per sample
@@ -55,8 +56,8 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape,
         module.train(training)
         x = torch.empty(batch, *shape.dims, device="meta")
         try:
-            return record(module, x, capture, reserved)
-        except NetarithError:
+            return record(module, x, capture, reserved, guard)
+        except (NetarithError, NeedsCopy):
             raise
         except Exception as exc:
             raise SourceError(
