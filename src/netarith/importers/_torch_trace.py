@@ -26,7 +26,7 @@ from torch.overrides import TorchFunctionMode
 
 from ._torch_meta import made
 
-__all__ = ["Call", "Capture", "Event", "Module", "NeedsCopy", "Recorder", "Ref", "Source", "Trace", "readable"]
+__all__ = ["Call", "Capture", "Event", "Index", "Module", "NeedsCopy", "Recorder", "Ref", "Source", "Trace", "readable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +82,33 @@ class Trace:
     ran: set[str]  # paths of the modules that ran
     leaves: dict[str, Ref]  # call name of each leaf module ("path", "path@2") -> its output
     counted: set[int]  # ids of parameters read by whole-module events
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """What every record of one model reads of it, gathered once for them all."""
+
+    params: dict[int, tuple[str, str]]  # id of each parameter and buffer -> (path, learned | buffer)
+    paths: dict[int, str]  # id of each module -> its path
+    leaf_names: dict[int, str]  # id -> class name, of the modules without children
+    own_hooks: bool  # a module has forward hooks of its own
+
+    @staticmethod
+    def of(model: nn.Module) -> Index:
+        params: dict[int, tuple[str, str]] = {}
+        for path, p in model.named_parameters(remove_duplicate=True):
+            params[id(p)] = (path, "learned")
+        for path, b in model.named_buffers(remove_duplicate=True):
+            params.setdefault(id(b), (path, "buffer"))
+        paths: dict[int, str] = {}
+        leaf_names: dict[int, str] = {}
+        hooks = False
+        for path, m in model.named_modules():
+            paths[id(m)] = path
+            if next(m.children(), None) is None:
+                leaf_names[id(m)] = type(m).__name__
+            hooks = hooks or bool(m._forward_hooks or m._forward_pre_hooks)
+        return Index(params, paths, leaf_names, hooks)
 
 
 #: (module, its input) -> the ids of its parameters if it is read as one layer, else None
@@ -173,8 +200,9 @@ class Recorder(TorchFunctionMode):
     """Records one forward pass; see the module docstring."""
 
     def __init__(self, model: nn.Module, capture: Capture,
-                 reserved: set[str], guard: bool = False) -> None:
+                 reserved: set[str], guard: bool = False, index: Index | None = None) -> None:
         super().__init__()
+        index = index or Index.of(model)
         self.model = model
         self.guard = guard  # the model's tensors may be real: see NeedsCopy
         self.copy_needed = False
@@ -182,11 +210,8 @@ class Recorder(TorchFunctionMode):
         self.events: list[Event] = []
         self.producer: dict[int, Ref] = {}
         self.alive: list[Any] = []  # keeps every seen tensor alive, so ids stay unique
-        self.params: dict[int, tuple[str, str]] = {}  # id -> (path, role)
-        for path, p in model.named_parameters(remove_duplicate=True):
-            self.params[id(p)] = (path, "learned")
-        for path, b in model.named_buffers(remove_duplicate=True):
-            self.params.setdefault(id(b), (path, "buffer"))
+        self.params = index.params  # id -> (path, role)
+        self.own_hooks = index.own_hooks
         self.reserved = reserved  # module paths: kept free for the modules' own nodes
         self.names: set[str] = set()
         self.calls: dict[str, int] = {}
@@ -198,12 +223,8 @@ class Recorder(TorchFunctionMode):
         self.leaves: dict[str, Ref] = {}
         self.counted: set[int] = set()
         self.handles: list[Any] = []
-        self.paths: dict[int, str] = {}
-        self.leaf_names: dict[int, str] = {}  # id -> class name, of the modules without children
-        for path, m in model.named_modules():
-            self.paths[id(m)] = path
-            if next(m.children(), None) is None:
-                self.leaf_names[id(m)] = type(m).__name__
+        self.paths = index.paths
+        self.leaf_names = index.leaf_names  # id -> class name, of the modules without children
         self._starts: list[int] = []
         self._pending: tuple[nn.Module, str, tuple[Ref, ...]] | None = None
 
@@ -260,9 +281,8 @@ class Recorder(TorchFunctionMode):
         """Hooks on the model's modules: PyTorch's global hooks (two, for every module, which
         cost less than a pair on each) filtered to the model's, unless one of its modules has
         hooks of its own: ours then go on each module, after them, where they run after them."""
-        modules = list(self.model.modules())
-        if any(m._forward_hooks or m._forward_pre_hooks for m in modules):
-            for module in modules:
+        if self.own_hooks:
+            for module in self.model.modules():
                 self.handles.append(module.register_forward_pre_hook(self._enter, with_kwargs=True))
                 self.handles.append(module.register_forward_hook(self._leave, with_kwargs=True, always_call=True))
             return
@@ -402,9 +422,9 @@ class Recorder(TorchFunctionMode):
 
 
 def record(model: nn.Module, x: torch.Tensor, capture: Capture,
-           reserved: set[str], guard: bool = False) -> Trace:
+           reserved: set[str], guard: bool = False, index: Index | None = None) -> Trace:
     """Run ``model(x)`` once under a :class:`Recorder` (``guard``: see :class:`NeedsCopy`)."""
-    recorder = Recorder(model, capture, reserved, guard)
+    recorder = Recorder(model, capture, reserved, guard, index)
     recorder.add_input(x, "input")
     recorder.install()
     try:
