@@ -14,17 +14,20 @@ from ..ops.base import make
 from ..shape import Shape
 from ._torch_convert import Converter
 from ._torch_handlers import HANDLERS
-from ._torch_modules import Inferred, counts_alike, module_op, parameters
+from ._torch_modules import Inferred, base_class, counts_alike, module_op, parameters
 from ._torch_trace import Event, Index, Module, NeedsCopy, Trace, record
 
 __all__ = ["read"]
 
 
-def _capture(module: nn.Module, x: Any, infer: Inferred, params: list[nn.Parameter]) -> bool:
-    """Read this module as one layer? Only if netarith's op counts its parameters alike."""
+def _capture(module: nn.Module, x: Any, infer: Inferred) -> tuple[int, ...] | None:
+    """Read this module as one layer? Only if netarith's op counts its parameters alike;
+    then the ids of those parameters."""
+    if base_class(module) is None:  # most modules: containers, blocks, the model itself
+        return None
     rank = x.dim()
     if rank < 2:
-        return False
+        return None
     shape = Shape(tuple(int(d) for d in x.shape[1:]))
 
     def dims(d: int) -> int | None:
@@ -32,7 +35,10 @@ def _capture(module: nn.Module, x: Any, infer: Inferred, params: list[nn.Paramet
         return None if d == 0 else d
 
     op = module_op(module, shape, dims)
-    return op is not None and counts_alike(module, op, shape, infer, params)
+    if op is None:
+        return None
+    params = parameters(module)
+    return tuple(id(p) for p in params) if counts_alike(module, op, shape, infer, params) else None
 
 
 def read(torch: ModuleType, module: nn.Module, shape: Shape, name: str,
@@ -51,8 +57,7 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape, name: str,
     def capture(m: nn.Module, x: Any) -> tuple[int, ...] | None:
         key = (m, tuple(x.shape[1:]))
         if key not in decided:
-            params = parameters(m)
-            decided[key] = tuple(id(p) for p in params) if _capture(m, x, infer, params) else None
+            decided[key] = _capture(m, x, infer)
         return decided[key]
 
     def trace(batch: int, training: bool) -> Trace:
