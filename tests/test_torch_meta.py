@@ -80,7 +80,8 @@ def test_pytorch_runs_what_the_rules_do_not_cover() -> None:
         (torch.cat, ([_meta(2, 8, 5, 5), _meta(2, 8, 5, 5)], 4), {}),
         (torch.cat, ([_meta(2, 8, 5, 5, last=True), _meta(2, 8, 5, 5, last=True)], 1), {}),
         (torch.cat, ([],), {}),
-        (F.conv2d, (_meta(2, 3, 8, 8), _meta(4, 3, 3, 3)), {}),  # no rule: PyTorch computes it
+        (F.conv2d, (_meta(2, 3, 8, 8), _meta(4, 3, 3, 3)), {"padding": "same"}),  # PyTorch pads
+        (F.max_pool2d, (_meta(2, 3, 8, 8), 2), {}),  # no rule: PyTorch computes it
     ]
     for func, args, kwargs in left:
         assert made(func, args, kwargs) is None, (func, args, kwargs)

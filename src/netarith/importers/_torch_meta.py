@@ -20,6 +20,8 @@ from typing import Any, TypeGuard
 import torch
 from torch.nn import functional as F
 
+from ._torch_shapes import SHAPED
+
 __all__ = ["made"]
 
 Rule = Callable[[tuple[Any, ...], dict[str, Any]], "torch.Tensor | None"]
@@ -134,4 +136,5 @@ _RULES: dict[Any, Rule] = {
     F.gelu: _elementwise("input", "approximate", valid=lambda a: a.get("approximate", "none") in ("none", "tanh")),
     torch.sigmoid: _elementwise("input"),
     torch.tanh: _elementwise("input"),
+    **SHAPED,  # convolution, linear, adaptive pooling, broadcasting arithmetic
 }

@@ -20,7 +20,7 @@ from ..errors import NetarithError
 from ..ops.base import Context, Op, Out, make
 from ..shape import Shape
 
-__all__ = ["DimMap", "Inferred", "base_class", "counts_alike", "module_op", "origin"]
+__all__ = ["DimMap", "Inferred", "base_class", "counts_alike", "module_op", "origin", "parameters"]
 
 #: maps a PyTorch dim of the full tensor to netarith's (batch = 0), None for the batch itself
 DimMap = Callable[[int], "int | None"]
@@ -215,13 +215,22 @@ class Inferred:
         return out
 
 
-def counts_alike(module: nn.Module, op: Op, x: Shape, infer: Inferred) -> bool:
-    """Does ``op`` on input ``x`` count exactly the module's own parameters?"""
+def parameters(module: nn.Module) -> list[nn.Parameter]:
+    """``list(module.parameters())``, read straight from the module's own table when it has no
+    children (as the layers read whole have): ``parameters()`` walks a chain of generators."""
+    if module._modules:
+        return list(module.parameters())
+    return list({id(p): p for p in module._parameters.values() if p is not None}.values())
+
+
+def counts_alike(module: nn.Module, op: Op, x: Shape, infer: Inferred,
+                 params: list[nn.Parameter] | None = None) -> bool:
+    """Does ``op`` on input ``x`` count exactly the module's own parameters (``params``, if known)?"""
     try:
         out = infer(op, [x])
     except NetarithError:
         return False
-    return out.params == sum(p.numel() for p in module.parameters())
+    return out.params == sum(p.numel() for p in (parameters(module) if params is None else params))
 
 
 def origin(module: nn.Module) -> str:

@@ -14,17 +14,20 @@ from ..ops.base import make
 from ..shape import Shape
 from ._torch_convert import Converter
 from ._torch_handlers import HANDLERS
-from ._torch_modules import Inferred, counts_alike, module_op
-from ._torch_trace import Event, Module, Trace, record
+from ._torch_modules import Inferred, base_class, counts_alike, module_op, parameters
+from ._torch_trace import Event, Index, Module, NeedsCopy, Trace, record
 
 __all__ = ["read"]
 
 
-def _capture(module: nn.Module, x: Any, infer: Inferred) -> bool:
-    """Read this module as one layer? Only if netarith's op counts its parameters alike."""
+def _capture(module: nn.Module, x: Any, infer: Inferred) -> tuple[int, ...] | None:
+    """Read this module as one layer? Only if netarith's op counts its parameters alike;
+    then the ids of those parameters."""
+    if base_class(module) is None:  # most modules: containers, blocks, the model itself
+        return None
     rank = x.dim()
     if rank < 2:
-        return False
+        return None
     shape = Shape(tuple(int(d) for d in x.shape[1:]))
 
     def dims(d: int) -> int | None:
@@ -32,14 +35,20 @@ def _capture(module: nn.Module, x: Any, infer: Inferred) -> bool:
         return None if d == 0 else d
 
     op = module_op(module, shape, dims)
-    return op is not None and counts_alike(module, op, shape, infer)
+    if op is None:
+        return None
+    params = parameters(module)
+    return tuple(id(p) for p in params) if counts_alike(module, op, shape, infer, params) else None
 
 
-def read(torch: ModuleType, module: nn.Module, shape: Shape,
-         name: str) -> tuple[Graph, dict[str, str], tuple[str, ...]]:
-    """The graph, each leaf module call's output node, and notes on calls made opaque."""
-    reserved = {path for path, _ in module.named_modules() if path}
+def read(torch: ModuleType, module: nn.Module, shape: Shape, name: str,
+         guard: bool = False) -> tuple[Graph, dict[str, str], tuple[str, ...]]:
+    """The graph, each leaf module call's output node, and notes on calls made opaque.
+    ``guard``: the module's tensors may be real; :class:`NeedsCopy` if PyTorch must read one."""
+    index = Index.of(module)
+    reserved = {path for path in index.paths.values() if path}
     was_training = module.training
+    modes = {m.training for m in module.modules()}
     # Whether to read a module whole depends on the module and its input's shape per sample
     # (the same at every batch): decided once for all the records.
     decided: dict[tuple[nn.Module, tuple[int, ...]], tuple[int, ...] | None] = {}
@@ -48,15 +57,18 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape,
     def capture(m: nn.Module, x: Any) -> tuple[int, ...] | None:
         key = (m, tuple(x.shape[1:]))
         if key not in decided:
-            decided[key] = tuple(id(p) for p in m.parameters()) if _capture(m, x, infer) else None
+            decided[key] = _capture(m, x, infer)
         return decided[key]
 
     def trace(batch: int, training: bool) -> Trace:
-        module.train(training)
+        if modes != {training}:  # train() walks every module: only when one is in the other mode
+            module.train(training)
+            modes.clear()
+            modes.add(training)
         x = torch.empty(batch, *shape.dims, device="meta")
         try:
-            return record(module, x, capture, reserved)
-        except NetarithError:
+            return record(module, x, capture, reserved, guard, index)
+        except (NetarithError, NeedsCopy):
             raise
         except Exception as exc:
             raise SourceError(
@@ -89,7 +101,8 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape,
                    [], "tensor")
             cv.notes.append(f"{path}: a parameter the forward pass never reads")
     finally:
-        module.train(was_training)
+        if modes != {was_training}:
+            module.train(was_training)
     return Graph(tuple(cv.nodes), name), leaves, tuple(cv.notes)
 
 

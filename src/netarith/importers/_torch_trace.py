@@ -26,7 +26,7 @@ from torch.overrides import TorchFunctionMode
 from .._values import field, frozen, mutable
 from ._torch_meta import made
 
-__all__ = ["Call", "Capture", "Event", "Module", "Recorder", "Ref", "Source", "Trace", "readable"]
+__all__ = ["Call", "Capture", "Event", "Index", "Module", "NeedsCopy", "Recorder", "Ref", "Source", "Trace", "readable"]
 
 
 @frozen
@@ -84,6 +84,33 @@ class Trace:
     counted: set[int]  # ids of parameters read by whole-module events
 
 
+@dataclass(frozen=True, slots=True)
+class Index:
+    """What every record of one model reads of it, gathered once for them all."""
+
+    params: dict[int, tuple[str, str]]  # id of each parameter and buffer -> (path, learned | buffer)
+    paths: dict[int, str]  # id of each module -> its path
+    leaf_names: dict[int, str]  # id -> class name, of the modules without children
+    own_hooks: bool  # a module has forward hooks of its own
+
+    @staticmethod
+    def of(model: nn.Module) -> Index:
+        params: dict[int, tuple[str, str]] = {}
+        for path, p in model.named_parameters(remove_duplicate=True):
+            params[id(p)] = (path, "learned")
+        for path, b in model.named_buffers(remove_duplicate=True):
+            params.setdefault(id(b), (path, "buffer"))
+        paths: dict[int, str] = {}
+        leaf_names: dict[int, str] = {}
+        hooks = False
+        for path, m in model.named_modules():
+            paths[id(m)] = path
+            if next(m.children(), None) is None:
+                leaf_names[id(m)] = type(m).__name__
+            hooks = hooks or bool(m._forward_hooks or m._forward_pre_hooks)
+        return Index(params, paths, leaf_names, hooks)
+
+
 #: (module, its input) -> the ids of its parameters if it is read as one layer, else None
 Capture = Callable[[nn.Module, torch.Tensor], "tuple[int, ...] | None"]
 
@@ -127,11 +154,35 @@ def _operator(frame: Any) -> str | None:
     return _OPCODES.get(name)
 
 
-def _call(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """``func(*args, **kwargs)``; the output of a normalisation or an activation is made as its
-    input's, where PyTorch's meta kernel would be slow (see ``_torch_meta``)."""
+class NeedsCopy(Exception):
+    """A call PyTorch must run reads a tensor of the model that is not on the meta device: the
+    model is read again from a copy on the meta device (see ``torch.meta_copy``)."""
+
+
+def _call(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], guard: bool = False) -> Any:
+    """``func(*args, **kwargs)``; the output of a normalisation, an activation, a convolution...
+    is made from its arguments' shapes where PyTorch's meta kernel would be slow or could not
+    take the model's own weights (see ``_torch_meta``). With ``guard``, a call left to PyTorch
+    that would read one of the model's real tensors raises :class:`NeedsCopy` before it runs:
+    its output would not be the one it has on the meta device (nor would it be fast)."""
     out = made(func, args, kwargs)
-    return func(*args, **kwargs) if out is None else out
+    if out is not None:
+        return out
+    if guard and _reads_real(func, args, kwargs):
+        raise NeedsCopy(readable(func))
+    return func(*args, **kwargs)
+
+
+#: what a call may read of a real tensor: its metadata, alike on the meta device (its device is not)
+_METADATA = {_T.dim, _T.size, _T.numel, _T.is_floating_point, _T.__len__, _T.stride, _T.is_contiguous,
+             _T.element_size}
+_ATTRIBUTES = {_T.shape, _T.dtype, _T.ndim, _T.requires_grad}
+
+
+def _reads_real(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    if func in _METADATA or getattr(func, "__self__", None) in _ATTRIBUTES:
+        return False
+    return any(not t.is_meta for t in _tensors(args)) or any(not t.is_meta for t in _tensors(kwargs))
 
 
 def _tensors(value: Any) -> Iterator[torch.Tensor]:
@@ -149,18 +200,18 @@ class Recorder(TorchFunctionMode):
     """Records one forward pass; see the module docstring."""
 
     def __init__(self, model: nn.Module, capture: Capture,
-                 reserved: set[str]) -> None:
+                 reserved: set[str], guard: bool = False, index: Index | None = None) -> None:
         super().__init__()
+        index = index or Index.of(model)
         self.model = model
+        self.guard = guard  # the model's tensors may be real: see NeedsCopy
+        self.copy_needed = False
         self.capture = capture
         self.events: list[Event] = []
         self.producer: dict[int, Ref] = {}
         self.alive: list[Any] = []  # keeps every seen tensor alive, so ids stay unique
-        self.params: dict[int, tuple[str, str]] = {}  # id -> (path, role)
-        for path, p in model.named_parameters(remove_duplicate=True):
-            self.params[id(p)] = (path, "learned")
-        for path, b in model.named_buffers(remove_duplicate=True):
-            self.params.setdefault(id(b), (path, "buffer"))
+        self.params = index.params  # id -> (path, role)
+        self.own_hooks = index.own_hooks
         self.reserved = reserved  # module paths: kept free for the modules' own nodes
         self.names: set[str] = set()
         self.calls: dict[str, int] = {}
@@ -172,12 +223,8 @@ class Recorder(TorchFunctionMode):
         self.leaves: dict[str, Ref] = {}
         self.counted: set[int] = set()
         self.handles: list[Any] = []
-        self.paths: dict[int, str] = {}
-        self.leaf_names: dict[int, str] = {}  # id -> class name, of the modules without children
-        for path, m in model.named_modules():
-            self.paths[id(m)] = path
-            if next(m.children(), None) is None:
-                self.leaf_names[id(m)] = type(m).__name__
+        self.paths = index.paths
+        self.leaf_names = index.leaf_names  # id -> class name, of the modules without children
         self._starts: list[int] = []
         self._pending: tuple[nn.Module, str, tuple[Ref, ...]] | None = None
 
@@ -231,9 +278,27 @@ class Recorder(TorchFunctionMode):
 
     # -- hooks ---------------------------------------------------------------
     def install(self) -> None:
-        for module in self.model.modules():
-            self.handles.append(module.register_forward_pre_hook(self._enter, with_kwargs=True))
-            self.handles.append(module.register_forward_hook(self._leave, with_kwargs=True, always_call=True))
+        """Hooks on the model's modules: PyTorch's global hooks (two, for every module, which
+        cost less than a pair on each) filtered to the model's, unless one of its modules has
+        hooks of its own: ours then go on each module, after them, where they run after them."""
+        if self.own_hooks:
+            for module in self.model.modules():
+                self.handles.append(module.register_forward_pre_hook(self._enter, with_kwargs=True))
+                self.handles.append(module.register_forward_hook(self._leave, with_kwargs=True, always_call=True))
+            return
+        from torch.nn.modules import module as base
+
+        self.handles.append(base.register_module_forward_pre_hook(self._enter_own))
+        self.handles.append(base.register_module_forward_hook(self._leave_own, with_kwargs=True, always_call=True))
+
+    def _enter_own(self, module: nn.Module, args: tuple[Any, ...]) -> None:
+        if id(module) in self.paths:  # not a module made in forward, nor another model's
+            self._enter(module, args, {})
+
+    def _leave_own(self, module: nn.Module, args: tuple[Any, ...], *rest: Any) -> None:
+        # (kwargs, output); only (output) when forward raised: PyTorch then leaves kwargs out
+        if id(module) in self.paths:
+            self._leave(module, args, {}, rest[-1])
 
     def remove(self) -> None:
         for handle in self.handles:
@@ -316,11 +381,13 @@ class Recorder(TorchFunctionMode):
     def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
                            kwargs: dict[str, Any] | None = None) -> Any:
         kwargs = kwargs or {}
-        if self.busy or self.capturing:
+        if self.busy:
             return _call(func, args, kwargs)
+        if self.capturing:
+            return self._run(func, args, kwargs)
         # C methods call the mode straight from the model's frame: was it `x + y` or `x.add(y)`?
         operator = _operator(sys._getframe(1)) if func in _ARITHMETIC else None
-        result = _call(func, args, kwargs)
+        result = self._run(func, args, kwargs)
         outs = list(_tensors(result))
         if func is torch.Tensor.__setitem__:
             outs = [args[0]]
@@ -332,6 +399,13 @@ class Recorder(TorchFunctionMode):
         finally:
             self.busy = False
         return result
+
+    def _run(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            return _call(func, args, kwargs, self.guard)
+        except NeedsCopy:
+            self.copy_needed = True  # in case the model catches the exception
+            raise
 
     def _record(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], outs: list[torch.Tensor],
                 operator: str | None = None) -> None:
@@ -348,9 +422,9 @@ class Recorder(TorchFunctionMode):
 
 
 def record(model: nn.Module, x: torch.Tensor, capture: Capture,
-           reserved: set[str]) -> Trace:
-    """Run ``model(x)`` once under a :class:`Recorder`."""
-    recorder = Recorder(model, capture, reserved)
+           reserved: set[str], guard: bool = False, index: Index | None = None) -> Trace:
+    """Run ``model(x)`` once under a :class:`Recorder` (``guard``: see :class:`NeedsCopy`)."""
+    recorder = Recorder(model, capture, reserved, guard, index)
     recorder.add_input(x, "input")
     recorder.install()
     try:
@@ -360,4 +434,6 @@ def record(model: nn.Module, x: torch.Tensor, capture: Capture,
         swapped = recorder.swap(output)
     finally:
         recorder.remove()
+    if recorder.copy_needed:  # the model caught NeedsCopy and went on
+        raise NeedsCopy("a call the model caught")
     return Trace(recorder.events, swapped, recorder.ran, recorder.leaves, recorder.counted)

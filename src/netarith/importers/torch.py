@@ -101,18 +101,24 @@ def trace_torch(model: Any, input_size: SizeLike, *, name: str | None = None) ->
     torch = _torch()
     from torch import nn
 
+    from ._torch_reader import read
+    from ._torch_trace import NeedsCopy
+
     shape = Shape.parse(input_size)  # type: ignore[arg-type]
     if isinstance(model, nn.Module):
-        module = meta_copy(model)
         name = name or type(model).__name__
+        try:
+            # The module as it is, its weights untouched: each call that reads them is made
+            # from shapes; if PyTorch itself must run one, the module is copied to the meta device.
+            graph, leaves, notes = read(torch, model, shape, name, guard=True)
+        except NeedsCopy:
+            graph, leaves, notes = read(torch, meta_copy(model), shape, name)
     elif callable(model):
         module = build_meta(model)
         name = name or getattr(model, "__name__", None) or type(module).__name__
+        graph, leaves, notes = read(torch, module, shape, name)
     else:
         raise SourceError(f"from_torch needs an nn.Module or a function that builds one, got {type(model).__name__}")
-    from ._torch_reader import read
-
-    graph, leaves, notes = read(torch, module, shape, name)
     return TorchImport(graph, leaves, notes)
 
 
