@@ -84,7 +84,7 @@ class Trace:
     counted: set[int]  # ids of parameters read by whole-module events
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Index:
     """What every record of one model reads of it, gathered once for them all."""
 
