@@ -146,7 +146,7 @@ def test_mutable_classes_assign_compare_and_are_unhashable() -> None:
 
 def test_slots_are_used() -> None:
     assert not hasattr(Point(1), "__dict__") and hasattr(Loose(1), "__dict__")
-    assert Point.__slots__ == ("x", "y", "tags", "_value_hash")  # the last keeps its hash
+    assert Point.__slots__ == ("x", "y", "tags")
     assert Child.__slots__ == ("step",)  # its parent holds the others
 
 
@@ -173,6 +173,22 @@ def test_declaration_errors_are_raised_when_the_class_is_declared() -> None:
             items: list[int] = []  # noqa: RUF012
     with pytest.raises(ValueError, match="both a default and a default_factory"):
         field(default=1, default_factory=list)
+
+
+def test_a_hash_asked_to_be_kept_is_computed_once() -> None:
+    @frozen(cache_hash=True)
+    class Key:
+        parts: tuple[int, ...]
+
+    @frozen(kw_only=True)
+    class Below(Key):  # inherits the slot, and the caching
+        extra: int = 0
+
+    k, b = Key((1, 2)), Below(parts=(3,))
+    assert hash(k) == hash(((1, 2),)) and k._value_hash == hash(k)  # type: ignore[attr-defined]
+    assert hash(b) == hash(((3,), 0)) and b._value_hash == hash(b)  # type: ignore[attr-defined]
+    assert "_value_hash" in Key.__slots__ and "_value_hash" not in Below.__slots__
+    assert copy.deepcopy(k) == k and hash(copy.deepcopy(k)) == hash(k)
 
 
 def test_methods_written_in_the_class_are_kept() -> None:

@@ -105,13 +105,13 @@ def replace(obj: _T, /, **changes: Any) -> _T:
 @overload
 def frozen(cls: _C, /) -> _C: ...
 @overload
-def frozen(*, kw_only: bool = False, slots: bool = True) -> Callable[[_C], _C]: ...
+def frozen(*, kw_only: bool = False, slots: bool = True, cache_hash: bool = False) -> Callable[[_C], _C]: ...
 @dataclass_transform(frozen_default=True, field_specifiers=(field, Field))
-def frozen(cls: _C | None = None, /, *, kw_only: bool = False,
-           slots: bool = True) -> _C | Callable[[_C], _C]:
+def frozen(cls: _C | None = None, /, *, kw_only: bool = False, slots: bool = True,
+           cache_hash: bool = False) -> _C | Callable[[_C], _C]:
     """An immutable, hashable value class: ``@dataclass(frozen=True, slots=True)``, declared fast."""
     def wrap(klass: _C) -> _C:
-        return _declare(klass, is_frozen=True, kw_only=kw_only, slots=slots)
+        return _declare(klass, is_frozen=True, kw_only=kw_only, slots=slots, cache_hash=cache_hash)
 
     return wrap if cls is None else wrap(cls)
 
@@ -130,9 +130,12 @@ def mutable(cls: _C | None = None, /, *, kw_only: bool = False,
     return wrap if cls is None else wrap(cls)
 
 
-def _declare(cls: _C, *, is_frozen: bool, kw_only: bool, slots: bool) -> _C:
+def _declare(cls: _C, *, is_frozen: bool, kw_only: bool, slots: bool, cache_hash: bool = False) -> _C:
     all_fields, own = _collect(cls, kw_only)
-    made: Any = _with_slots(cls, all_fields, (_HASH,) if is_frozen else ()) if slots else cls
+    # A value hashed again and again as a key (the analysis memoises (op, *shapes)) keeps its
+    # hash in a slot once computed, as attrs' cache_hash does: asked for, or a base has the slot.
+    cache_hash = is_frozen and slots and (cache_hash or any(_HASH in _slot_names(b) for b in cls.__mro__))
+    made: Any = _with_slots(cls, all_fields, (_HASH,) if cache_hash else ()) if slots else cls
     if not slots:
         for f in own:  # the class attribute is the default, as with dataclasses
             if f.default is MISSING:
@@ -159,7 +162,7 @@ def _declare(cls: _C, *, is_frozen: bool, kw_only: bool, slots: bool) -> _C:
     methods: dict[str, Any] = {"__init__": _lazy_init(made, is_frozen), "__eq__": __eq__,
                                "__repr__": __repr__}
     if is_frozen:
-        methods.update(_frozen_methods(made, names, compared, slots))
+        methods.update(_frozen_methods(made, names, compared, cache_hash))
         if slots:
             methods.update(_slots_state(tuple(f.name for f in all_fields)))
     else:
@@ -244,7 +247,7 @@ def _check_order(cls: type, all_fields: tuple[Field, ...]) -> None:
 
 
 def _frozen_methods(cls: type, names: frozenset[str], compared: Callable[[Any], tuple[Any, ...]],
-                    slots: bool) -> dict[str, Any]:
+                    cache_hash: bool) -> dict[str, Any]:
     def __setattr__(self: Any, name: str, value: Any) -> None:
         if type(self) is cls or name in names:
             raise FrozenInstanceError(f"cannot assign to field {name!r}")
@@ -255,13 +258,12 @@ def _frozen_methods(cls: type, names: frozenset[str], compared: Callable[[Any], 
             raise FrozenInstanceError(f"cannot delete field {name!r}")
         object.__delattr__(self, name)
 
-    hasher = _cached_hash(cls, compared) if slots else lambda self: hash(compared(self))
+    hasher = _cached_hash(cls, compared) if cache_hash else lambda self: hash(compared(self))
     return {"__setattr__": __setattr__, "__delattr__": __delattr__, "__hash__": hasher}
 
 
 def _cached_hash(cls: type, compared: Callable[[Any], tuple[Any, ...]]) -> Callable[[Any], int]:
-    """Values are hashed again and again as keys (the analysis memoises (op, *shapes)): an
-    immutable one keeps its hash in a slot of its own once computed, as attrs' cache_hash does."""
+    """``__hash__`` that computes once, then reads the slot."""
     store = next(k.__dict__[_HASH] for k in cls.__mro__ if _HASH in k.__dict__).__set__
 
     def __hash__(self: Any) -> int:

@@ -206,7 +206,13 @@ class Report:
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_index", {r.name: i for i, r in enumerate(self.layers)})
+        nodes = self.graph.nodes
+        if len(nodes) == len(self.layers) and all(r.node is n for r, n in zip(self.layers, nodes)):
+            index = self.graph._index  # a layer per node, in order: the graph's index serves (and
+            # a 100,000-layer report holds one dict of names, not two)
+        else:
+            index = {r.name: i for i, r in enumerate(self.layers)}
+        object.__setattr__(self, "_index", index)
 
     def __getitem__(self, name: str) -> LayerResult:
         try:

@@ -34,7 +34,7 @@ def spatial_names(rank: int) -> tuple[str, ...]:
     return names if names is not None else tuple(f"S{i}" for i in range(rank))
 
 
-@frozen
+@frozen(cache_hash=True)  # a memo key of the analysis, hashed again and again
 class Shape:
     """A per-sample tensor shape: ``dims[0]`` is channels, the rest spatial.
 

@@ -146,7 +146,8 @@ class Context:
 class Op:
     """Base of all layer kinds. Subclasses are frozen, keyword-only value classes."""
 
-    __slots__ = ()
+    # Ops are memo keys of the analysis: a subclass keeps its hash here once computed (_values).
+    __slots__ = ("_value_hash",)
 
     kind: ClassVar[str]
     aliases: ClassVar[tuple[str, ...]] = ()
