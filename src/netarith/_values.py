@@ -168,7 +168,10 @@ def _declare(cls: _C, *, is_frozen: bool, kw_only: bool, slots: bool, cache_hash
     else:
         methods["__hash__"] = None
     for name, method in methods.items():
-        if name in made.__dict__:  # written in the class: kept, as dataclasses keeps it
+        # Written in the class: kept, as dataclasses keeps it (but not the __hash__ = None that
+        # Python itself adds to a class body defining __eq__).
+        if name in made.__dict__ and not (name == "__hash__" and made.__dict__[name] is None
+                                          and "__eq__" in made.__dict__):
             if name in ("__setattr__", "__delattr__"):
                 raise TypeError(f"{made.__name__}: a frozen class cannot define {name}")
             continue
