@@ -74,27 +74,28 @@ class Graph:
     def __post_init__(self) -> None:
         nodes = tuple(self.nodes)
         index: dict[str, int] = {}
+        in_order = True  # every input written before its layer: no sort needed
+        # One pass over the nodes, not one per check: a long network's nodes fill more than the
+        # processor's caches, and each pass would fetch them all again.
         for i, node in enumerate(nodes):
-            check_name(node.name)
-            if node.name in index:
-                raise GraphError(f"{_at(node)}duplicate layer name {node.name!r}", layer=node.name, line=node.line)
-            index[node.name] = i
-        for node in nodes:
-            low, high = node.op.arity
-            n = len(node.inputs)
-            if n < low or (high is not None and n > high):
-                want = f"{low}" if low == high else f"at least {low}" if high is None else f"{low} to {high}"
-                raise GraphError(
-                    f"{_at(node)}{node.name}: {node.kind} takes {want} input(s), got {n}",
-                    layer=node.name, line=node.line,
-                )
-            for name in node.inputs:
-                if name not in index:
-                    raise GraphError(
-                        f"{_at(node)}{node.name}: unknown input {name!r}{did_you_mean(name, index)}",
-                        layer=node.name, line=node.line,
-                    )
-        if not _is_sorted(nodes, index):
+            name = node.name
+            check_name(name)
+            if name in index:
+                raise GraphError(f"{_at(node)}duplicate layer name {name!r}", layer=name, line=node.line)
+            _check_arity(node)
+            if in_order:
+                for source in node.inputs:
+                    if source not in index:
+                        in_order = False  # later, or unknown: told apart below
+            index[name] = i
+        if not in_order:
+            for node in nodes:
+                for source in node.inputs:
+                    if source not in index:
+                        raise GraphError(
+                            f"{_at(node)}{node.name}: unknown input {source!r}{did_you_mean(source, index)}",
+                            layer=node.name, line=node.line,
+                        )
             nodes = _toposort(nodes, index)
             index = {node.name: i for i, node in enumerate(nodes)}
         object.__setattr__(self, "nodes", nodes)
@@ -167,8 +168,13 @@ def _at(node: Node) -> str:
     return f"line {node.line}: " if node.line else ""
 
 
-def _is_sorted(nodes: tuple[Node, ...], index: dict[str, int]) -> bool:
-    return all(index[name] < i for i, node in enumerate(nodes) for name in node.inputs)
+def _check_arity(node: Node) -> None:
+    low, high = node.op.arity
+    n = len(node.inputs)
+    if n < low or (high is not None and n > high):
+        want = f"{low}" if low == high else f"at least {low}" if high is None else f"{low} to {high}"
+        raise GraphError(f"{_at(node)}{node.name}: {node.kind} takes {want} input(s), got {n}",
+                         layer=node.name, line=node.line)
 
 
 def _toposort(nodes: tuple[Node, ...], index: dict[str, int]) -> tuple[Node, ...]:
