@@ -311,8 +311,12 @@ def analyze_graph(
         raise NetarithError("the network has no input: add a line like 'input 3x224x224'")
     quiet = Context(conv)
     traced = Context(conv, trace)
-    shapes: dict[str, Shape] = {}
-    fields: dict[str, RF | None] = {}
+    # Each layer's shape and field by its position in graph.nodes (lists, not dicts by name: a
+    # long network's dicts outgrow the caches); a layer fed by the one before reads them directly.
+    position = graph._index
+    shapes: list[Shape] = [None] * len(graph.nodes)  # type: ignore[list-item]  # set in order
+    fields: list[RF | None] = [None] * len(graph.nodes)
+    before, before_at = "", -1  # the last layer analysed (a layer left out is not), and where
     results: list[LayerResult] = []
     append = results.append
     training: set[str] = set()  # train-only layers and everything fed only by them
@@ -323,7 +327,7 @@ def analyze_graph(
     computed: dict[tuple[object, ...], tuple[Out, Counts]] = {}
     first_input = inputs[0].name
     limited = time_limited()
-    for node in graph.nodes:
+    for i, node in enumerate(graph.nodes):
         if limited:
             check_deadline()
         op = node.op
@@ -341,7 +345,12 @@ def analyze_graph(
             if fed_by is not None:
                 skipped[name] = f"fed by {fed_by}, which is left out"
                 continue
-        ins = [shapes[names[0]]] if len(names) == 1 else [shapes[n] for n in names]
+        if len(names) == 1:
+            source = before_at if names[0] == before else position[names[0]]
+            ins = [shapes[source]]
+        else:
+            sources = [position[n] for n in names]
+            ins = [shapes[j] for j in sources]
         try:
             if ctx.trace is None:
                 key = (op, *ins)
@@ -366,11 +375,12 @@ def analyze_graph(
                 message += f" [input {got}]"
             raise ShapeError(f"{where}{name}: {message}", layer=name, line=node.line) from None
         shape = out.shape
-        shapes[name] = shape
+        shapes[i] = shape
+        before, before_at = name, i
         if out.rf is ELEMENTWISE and len(names) == 1 and ctx.trace is None:
             # Most layers (activations, normalisations) keep their input's field: apply's
             # answer, without building its arguments.
-            rf: RF | None = fields[names[0]]
+            rf: RF | None = fields[source]
             if rf is not None and len(rf) != len(shape.dims):
                 rf = None
             note = None
@@ -378,8 +388,9 @@ def analyze_graph(
             rf = input_rf(shape.rank, ctx.trace)
             note = None
         else:
-            rf, note = apply(out.rf, [fields[n] for n in names], [s.dims for s in ins], shape.dims, ctx.trace)
-        fields[name] = rf
+            in_fields = [fields[source]] if len(names) == 1 else [fields[j] for j in sources]
+            rf, note = apply(out.rf, in_fields, [s.dims for s in ins], shape.dims, ctx.trace)
+        fields[i] = rf
         warnings = out.warnings if note is None else (*out.warnings, note)
         if name == first_input and graph.notes:
             warnings = (*warnings, *graph.notes)
