@@ -43,8 +43,9 @@ _SHORT_VALUE_RE = re.compile(r"[-+]?\d")
 _SHORT_RE = re.compile(r"([a-z]+)[-+]?\d")
 _DIRECTIVES = ("convention", "model")
 _Tokens = list[tuple[str, int]]  # (text, offset in the segment)
-#: how a layer's text reads: name, kind, argument tokens, inputs after '<-', runs only in training
-_Reading = tuple[str | None, type[Op], _Tokens, _Tokens | None, bool]
+#: how a layer's text reads: name, kind, inputs after '<-', runs only in training, its op, and
+#: the inputs named among its arguments
+_Reading = tuple[str | None, type[Op], _Tokens | None, bool, Op, _Tokens]
 #: marks a layer that runs only in training (an auxiliary head)
 TRAIN_ONLY = "@train"
 
@@ -140,60 +141,50 @@ class _Parser:
                              source=self.source)
 
     def run(self, text: str) -> Graph:
-        # One (text, line, column, full line, reading's number) tuple per layer until the nodes
-        # are made, and a _Segment only where a message may need one: a tuple of strings and ints
-        # is untracked by the garbage collector at its first pass, so a long chain does not fill
-        # the heap its full collections walk with one or two objects per layer.
-        raw: list[tuple[str, int, int, str, int]] = []
+        # A long network repeats a few lines: each distinct layer text is read (and its op made)
+        # once. What the second pass needs of each layer is kept small, its reading's number and
+        # its line, as a 100,000-layer network's per-layer tuples outgrew the caches; a layer's
+        # text is kept only where a message or its inputs may need it.
         explicit: set[str] = set()
-        # A long network repeats a few lines: each distinct layer text is read once.
         numbers: dict[str, int] = {}  # layer text -> its reading's number in ``read``
         read: list[_Reading] = []
+        readings: list[int] = []  # each layer's reading
+        lines: list[int] = []  # each layer's line
+        kept: dict[int, tuple[str, int, int, str]] = {}  # layer -> its piece (_Segment's fields)
         for piece in _segments(text):
             number = numbers.get(piece[0])
             if number is None:
-                seg = _Segment(*piece)
-                item = self._split(seg)
-                if item is None:
+                reading = self._read(_Segment(*piece))
+                if reading is None:
                     continue  # a directive
-                name, cls, tokens, inputs = item
-                train_only = TRAIN_ONLY in seg.text and any(t == TRAIN_ONLY for t, _ in tokens)
-                if train_only:
-                    tokens = [(t, c) for t, c in tokens if t != TRAIN_ONLY]
-                number = numbers[seg.text] = len(read)
-                read.append((name, cls, tokens, inputs, train_only))
-                if name is not None:
-                    explicit.add(name)
-            raw.append((*piece, number))
-        if not raw:
+                number = numbers[piece[0]] = len(read)
+                read.append(reading)
+                if reading[0] is not None:
+                    explicit.add(reading[0])
+            name, cls, inputs, _, _, positional = read[number]
+            if name is not None or inputs is not None or positional or cls.arity[1] == 0 or not readings:
+                kept[len(readings)] = piece
+            readings.append(number)
+            lines.append(piece[1])
+        if not readings:
             raise NotationError("no layers: write at least an input, e.g. 'input 3x224x224'",
                                 source=self.source)
         counters: dict[str, int] = {}
         nodes: list[Node] = []
         names: set[str] = set()
         previous: str | None = None
-        ops_of: list[tuple[Op, list[tuple[str, int]]] | None] = [None] * len(read)  # by reading
-        for text_, line, column, full, number in raw:
-            known = ops_of[number]
-            name, cls, tokens, inputs, train_only = read[number]
-            if known is None:
-                key = (cls, tuple(tokens))
-                known = self.ops.get(key)
-                if known is None:
-                    known = self.ops[key] = self._op(cls, tokens, _Segment(text_, line, column, full))
-                ops_of[number] = known
-            op, positional_names = known
+        for k, number in enumerate(readings):
+            name, cls, inputs, train_only, op, positional = read[number]
             if name is None:
                 name = self._auto(cls.kind, counters, explicit, names)
             elif name in names:
-                raise self.error(f"duplicate layer name {name!r}", _Segment(text_, line, column, full))
+                raise self.error(f"duplicate layer name {name!r}", _Segment(*kept[k]))
             names.add(name)
-            if inputs is None and not positional_names and previous is not None and cls.arity[1] != 0:
+            if inputs is None and not positional and previous is not None and cls.arity[1] != 0:
                 node_inputs: tuple[str, ...] = (previous,)  # what _inputs gives a layer fed by the line before
             else:
-                node_inputs = self._inputs(cls, name, inputs, positional_names, previous,
-                                           _Segment(text_, line, column, full))
-            nodes.append(Node(name, op, node_inputs, train_only, line))
+                node_inputs = self._inputs(cls, name, inputs, positional, previous, _Segment(*kept[k]))
+            nodes.append(Node(name, op, node_inputs, train_only, lines[k]))
             previous = name
         try:
             convention = self.convention
@@ -202,6 +193,22 @@ class _Parser:
             if self.source:
                 raise GraphError(f"{self.source}: {exc}") from None
             raise
+
+    def _read(self, seg: _Segment) -> _Reading | None:
+        """How a layer's text reads, its op made (None for a directive)."""
+        item = self._split(seg)
+        if item is None:
+            return None
+        name, cls, tokens, inputs = item
+        train_only = TRAIN_ONLY in seg.text and any(t == TRAIN_ONLY for t, _ in tokens)
+        if train_only:
+            tokens = [(t, c) for t, c in tokens if t != TRAIN_ONLY]
+        key = (cls, tuple(tokens))
+        made = self.ops.get(key)
+        if made is None:
+            made = self.ops[key] = self._op(cls, tokens, seg)
+        op, positional = made
+        return name, cls, inputs, train_only, op, positional
 
     def _auto(self, kind: str, counters: dict[str, int], explicit: set[str], used: set[str]) -> str:
         n = counters.get(kind, 0) + 1
