@@ -171,15 +171,16 @@ class _Parser:
                                 source=self.source)
         counters: dict[str, int] = {}
         nodes: list[Node] = []
-        names: set[str] = set()
+        named: set[str] = set()  # the explicit names given so far (an automatic name avoids them all)
         previous: str | None = None
         for k, number in enumerate(readings):
             name, cls, inputs, train_only, op, positional = read[number]
             if name is None:
-                name = self._auto(cls.kind, counters, explicit, names)
-            elif name in names:
+                name = self._auto(cls.kind, counters, explicit)
+            elif name in named:
                 raise self.error(f"duplicate layer name {name!r}", _Segment(*kept[k]))
-            names.add(name)
+            else:
+                named.add(name)
             if inputs is None and not positional and previous is not None and cls.arity[1] != 0:
                 node_inputs: tuple[str, ...] = (previous,)  # what _inputs gives a layer fed by the line before
             else:
@@ -210,10 +211,12 @@ class _Parser:
         op, positional = made
         return name, cls, inputs, train_only, op, positional
 
-    def _auto(self, kind: str, counters: dict[str, int], explicit: set[str], used: set[str]) -> str:
+    def _auto(self, kind: str, counters: dict[str, int], explicit: set[str]) -> str:
+        """The next automatic name of ``kind`` that no layer is given explicitly (automatic
+        names never repeat: each kind counts up)."""
         n = counters.get(kind, 0) + 1
         name = auto_name(kind, n)
-        while name in explicit or name in used:
+        while name in explicit:
             n += 1
             name = auto_name(kind, n)
         counters[kind] = n
