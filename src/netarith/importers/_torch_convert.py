@@ -1,6 +1,6 @@
-"""Turning two recorded forward passes into netarith nodes.
+"""Turning a recorded forward pass into netarith nodes.
 
-The model is recorded at batch 2 and at batch 3. For every tensor, the axis
+The model is recorded at batch 2 and at batch 3 (see ``_torch_trace``). For every tensor, the axis
 whose size changes between the two holds the batch; dividing it out gives the
 per-sample shape netarith works with (the axis disappears when it held only the
 batch, as in ``N x C x H x W``, and stays when the batch is folded into it, as in
@@ -98,7 +98,7 @@ Handler = Callable[["Converter", Call, list[Val], str], list[Val]]
 
 
 class Converter:
-    """Builds the nodes of a graph from the events of two traces (batch 2 and 3)."""
+    """Builds the nodes of a graph from the events of a trace (at batch 2 and 3)."""
 
     def __init__(self, handlers: dict[Any, tuple[str, Handler]], infer: Inferred | None = None) -> None:
         self.handlers = handlers
@@ -113,19 +113,16 @@ class Converter:
         self.notes: list[str] = []
 
     # -- driving -----------------------------------------------------------
-    def run(self, t2: Trace, t3: Trace, keep: Callable[[Event], bool] | None = None) -> None:
-        if len(t2.events) != len(t3.events):
-            raise SourceError("the model runs differently at batch 2 and batch 3; netarith needs one graph")
-        self.vals = {}  # Refs number the events of this pair of traces only
-        for i, (e2, e3) in enumerate(zip(t2.events, t3.events)):
-            if e2.name != e3.name or type(e2) is not type(e3):
-                raise SourceError(f"the model runs differently at batch 2 and 3 ({e2.name} vs {e3.name})")
-            outs = [self.expected(a, b) for a, b in zip(e2.outputs, e3.outputs)]
-            if keep is not None and not keep(e2):
-                made = self.named.get(e2.name, [])
+    def run(self, t: Trace, keep: Callable[[Event], bool] | None = None) -> None:
+        """Nodes for the events of ``t`` (each with its outputs' shapes at batch 2 and 3)."""
+        self.vals = {}  # Refs number the events of this trace only
+        for i, e in enumerate(t.events):
+            outs = [self.expected(a, b) for a, b in zip(e.outputs, e.outputs3)]
+            if keep is not None and not keep(e):
+                made = self.named.get(e.name, [])
             else:
-                made = self.convert(e2, outs, i)
-                self.named.setdefault(e2.name, made)
+                made = self.convert(e, outs, i)
+                self.named.setdefault(e.name, made)
             for k, val in enumerate(made):
                 self.vals[Ref(i, k)] = val
 

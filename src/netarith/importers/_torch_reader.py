@@ -1,5 +1,6 @@
-"""Reading a meta-device module: two records in eval mode, one more pair in training mode
-for layers eval mode skips, then the graph."""
+"""Reading a meta-device module: a record in eval mode (at batch 2 and 3: one pass, or two if
+the model's code sees the batch), one more in training mode for layers eval mode skips, then
+the graph."""
 
 from __future__ import annotations
 
@@ -60,14 +61,15 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape, name: str,
             decided[key] = _capture(m, x, infer)
         return decided[key]
 
-    def trace(batch: int, training: bool) -> Trace:
+    def trace(batch: int, training: bool, twins: bool = False) -> Trace:
         if modes != {training}:  # train() walks every module: only when one is in the other mode
             module.train(training)
             modes.clear()
             modes.add(training)
         x = torch.empty(batch, *shape.dims, device="meta")
+        x3 = torch.empty(3, *shape.dims, device="meta") if twins else None
         try:
-            return record(module, x, capture, reserved, guard, index)
+            return record(module, x, capture, reserved, guard, index, x3)
         except (NetarithError, NeedsCopy):
             raise
         except Exception as exc:
@@ -76,15 +78,23 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape, name: str,
                 f"{type(exc).__name__}: {exc}"
             ) from None
 
+    def both(training: bool) -> Trace:
+        """A record at batch 2 with each output's shape at batch 3 too: from one pass with
+        twins, or from a second pass if the model's code saw the batch in the first."""
+        t = trace(2, training, twins=True)
+        if t.diverged:
+            _merge(t, trace(3, training))
+        return t
+
     try:
-        t2, t3 = trace(2, False), trace(3, False)
+        t2 = both(False)
         cv = Converter(HANDLERS, infer)
-        cv.run(t2, t3)
+        cv.run(t2)
         leaves = {call: cv.vals[ref].node for call, ref in t2.leaves.items() if ref in cv.vals}
         paths = {id(p): path for path, p in module.named_parameters()}
         missing = set(paths.values()) - _used(t2, paths, cv)
         if missing:
-            u2, u3 = trace(2, True), trace(3, True)
+            u2 = both(True)
             ran = t2.ran
 
             def aux(e: Event) -> bool:
@@ -92,7 +102,7 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape, name: str,
                 return any(s not in ran for s in e.scopes) or (bool(own) and own not in ran)
 
             cv.train_only = True
-            cv.run(u2, u3, aux)
+            cv.run(u2, aux)
             cv.train_only = False
             missing -= _used(u2, paths, cv)
         params = dict(module.named_parameters())
@@ -104,6 +114,16 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape, name: str,
         if modes != {was_training}:
             module.train(was_training)
     return Graph(tuple(cv.nodes), name), leaves, tuple(cv.notes)
+
+
+def _merge(t: Trace, t3: Trace) -> None:
+    """Each event of ``t`` (batch 2) given its outputs' shapes in ``t3`` (batch 3)."""
+    if len(t.events) != len(t3.events):
+        raise SourceError("the model runs differently at batch 2 and batch 3; netarith needs one graph")
+    for e, e3 in zip(t.events, t3.events):
+        if e.name != e3.name or type(e) is not type(e3):
+            raise SourceError(f"the model runs differently at batch 2 and 3 ({e.name} vs {e3.name})")
+        e.outputs3 = e3.outputs
 
 
 def _used(t: Trace, paths: dict[int, str], cv: Converter) -> set[str]:
