@@ -238,7 +238,8 @@ class Converter:
         assert e.module is not None
         x = self.val(e.inputs[0])
         out = outs[0]
-        op = module_op(e.module, x.shape, x.nd)
+        # the op made when the module was read whole is the one for an input with the batch first and alone
+        op = e.op if e.op is not None and x.plain else module_op(e.module, x.shape, x.nd)
         where = origin(e.module)
         try:
             if op is None or len(outs) != 1 or (op.kind in CHANNELS_FIRST and not x.plain):

@@ -13,33 +13,29 @@ from ..errors import NetarithError, SourceError
 from ..graph import Graph
 from ..ops.base import make
 from ..shape import Shape
-from ._torch_convert import Converter
+from ._torch_convert import Converter, Val
 from ._torch_handlers import HANDLERS
 from ._torch_modules import Inferred, base_class, counts_alike, module_op, parameters
-from ._torch_trace import Event, Index, Module, NeedsCopy, Trace, record
+from ._torch_trace import Event, Index, Module, NeedsCopy, Trace, Whole, record
 
 __all__ = ["read"]
 
 
-def _capture(module: nn.Module, x: Any, infer: Inferred) -> tuple[int, ...] | None:
-    """Read this module as one layer? Only if netarith's op counts its parameters alike;
-    then the ids of those parameters."""
+def _capture(module: nn.Module, x: Any, infer: Inferred) -> Whole | None:
+    """Read this module as one layer? Only if netarith's op counts its parameters alike."""
     if base_class(module) is None:  # most modules: containers, blocks, the model itself
         return None
-    rank = x.dim()
-    if rank < 2:
+    full = tuple(x.shape)
+    if len(full) < 2:
         return None
-    shape = Shape(tuple(int(d) for d in x.shape[1:]))
-
-    def dims(d: int) -> int | None:
-        d %= rank
-        return None if d == 0 else d
-
-    op = module_op(module, shape, dims)
+    # the op as the converter makes it for an input whose first axis is the batch alone
+    batch_first = Val("", Shape(full[1:]), full, 0, True)
+    op = module_op(module, batch_first.shape, batch_first.nd)
     if op is None:
         return None
     params = parameters(module)
-    return tuple(id(p) for p in params) if counts_alike(module, op, shape, infer, params) else None
+    return Whole(op, tuple(id(p) for p in params)) if counts_alike(module, op, batch_first.shape, infer, params) \
+        else None
 
 
 def read(torch: ModuleType, module: nn.Module, shape: Shape, name: str,
@@ -52,10 +48,10 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape, name: str,
     modes = {m.training for m in module.modules()}
     # Whether to read a module whole depends on the module and its input's shape per sample
     # (the same at every batch): decided once for all the records.
-    decided: dict[tuple[nn.Module, tuple[int, ...]], tuple[int, ...] | None] = {}
+    decided: dict[tuple[nn.Module, tuple[int, ...]], Whole | None] = {}
     infer = Inferred()
 
-    def capture(m: nn.Module, x: Any) -> tuple[int, ...] | None:
+    def capture(m: nn.Module, x: Any) -> Whole | None:
         key = (m, tuple(x.shape[1:]))
         if key not in decided:
             decided[key] = _capture(m, x, infer)

@@ -33,9 +33,11 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from .._values import field, frozen, mutable
+from ..ops.base import Op
 from ._torch_meta import made
 
-__all__ = ["Call", "Capture", "Event", "Index", "Module", "NeedsCopy", "Recorder", "Ref", "Source", "Trace", "readable"]
+__all__ = ["Call", "Capture", "Event", "Index", "Module", "NeedsCopy", "Recorder", "Ref", "Source", "Trace", "Whole",
+           "readable"]
 
 
 @frozen
@@ -71,6 +73,7 @@ class Module(Event):
 
     module: nn.Module | None = None
     inputs: tuple[Ref, ...] = ()
+    op: Op | None = None  # the op it becomes on an input with the batch first and alone
 
 
 @mutable
@@ -123,8 +126,17 @@ class Index:
         return Index(params, paths, leaf_names, hooks)
 
 
-#: (module, its input) -> the ids of its parameters if it is read as one layer, else None
-Capture = Callable[[nn.Module, torch.Tensor], "tuple[int, ...] | None"]
+@frozen
+class Whole:
+    """A module read as one layer: its op (on an input with the batch first and alone), and
+    the ids of its parameters."""
+
+    op: Op
+    ids: tuple[int, ...]
+
+
+#: (module, its input) -> how it is read as one layer, or None (call by call)
+Capture = Callable[[nn.Module, torch.Tensor], "Whole | None"]
 
 
 def readable(func: Any) -> str:
@@ -269,7 +281,7 @@ class Recorder(TorchFunctionMode):
         self.paths = index.paths
         self.leaf_names = index.leaf_names  # id -> class name, of the modules without children
         self._starts: list[int] = []
-        self._pending: tuple[nn.Module, str, tuple[Ref, ...]] | None = None
+        self._pending: tuple[nn.Module, tuple[Ref, ...], Op] | None = None
         # id of each tensor seen -> (the tensor, its batch-3 twin): the tensor is held so
         # that its id is not reused. None when not recording twins, or no longer.
         self.twins: dict[int, tuple[torch.Tensor, torch.Tensor]] | None = None
@@ -354,14 +366,19 @@ class Recorder(TorchFunctionMode):
         if isinstance(value, torch.Tensor):
             t3 = self.twin(value)
             return t3, t3 is not value
-        if isinstance(value, (list, tuple)) and not isinstance(value, torch.Size):
-            pairs = [self._twin_args(v) for v in value]
-            items = [p[0] for p in pairs]
-            return items if isinstance(value, list) else tuple(items), any(p[1] for p in pairs)
         if isinstance(value, dict):
-            pairs_of = {k: self._twin_args(v) for k, v in value.items()}
-            return {k: p[0] for k, p in pairs_of.items()}, any(p[1] for p in pairs_of.values())
-        return value, False
+            items, changed = self._twin_args(list(value.values()))
+            return dict(zip(value, items)), changed
+        if not isinstance(value, (list, tuple)) or isinstance(value, torch.Size):
+            return value, False
+        changed = False
+        items = []
+        for v in value:
+            if isinstance(v, (torch.Tensor, list, tuple, dict)):  # most arguments are numbers
+                v, c = self._twin_args(v)
+                changed = changed or c
+            items.append(v)
+        return items if isinstance(value, list) else tuple(items), changed
 
     def _follow(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
         """Make the call on the twins of its tensors, and pair its outputs with their twins."""
@@ -444,11 +461,11 @@ class Recorder(TorchFunctionMode):
             if first3 is not None and first3.shape[1:] != first.shape[1:] and \
                     self.capture(module, first3) != own:
                 self.diverge(f"{path}: read whole at one batch size only")
-        if own is not None and not (set(own) & self.counted):
+        if own is not None and not (set(own.ids) & self.counted):
             inputs = tuple(self.ref(t) for t in _tensors(args))
-            self.counted.update(own)
+            self.counted.update(own.ids)
             self.capturing = 1
-            self._pending = (module, path, inputs)
+            self._pending = (module, inputs, own.op)
         self._starts.append(len(self.events))
 
     def _leaf_name(self, module: nn.Module) -> str:
@@ -481,12 +498,12 @@ class Recorder(TorchFunctionMode):
         call = self._call_name(path or type(module).__name__.lower())
         if self.capturing == 1 and self._pending is not None:
             self.capturing = 0
-            mod, _, inputs = self._pending
+            mod, inputs, op = self._pending
             self._pending = None
             self.names.add(call)
             outs = list(_tensors(output))
             self.events.append(Module(call, tuple(self.stack), [tuple(t.shape) for t in outs],
-                                      self.shapes3(outs), mod, inputs))
+                                      self.shapes3(outs), mod, inputs, op))
             for i, t in enumerate(outs):
                 self.produced(t, Ref(len(self.events) - 1, i))
         elif leaf:
