@@ -14,6 +14,7 @@ shape is PyTorch's and its cost is marked not counted, never zero.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -104,7 +105,9 @@ class Converter:
         self.handlers = handlers
         self.nodes: list[Node] = []
         self.names: set[str] = set()
-        self.vals: dict[Ref, Val] = {}
+        # (event, index) of each output -> its Val: keyed by plain tuples, whose hash and
+        # equality are C's (a Ref's are Python's, and a trace has thousands of lookups)
+        self.vals: dict[tuple[int, int], Val] = {}
         self.named: dict[str, list[Val]] = {}  # event name -> outputs, for the training pass
         self.used: set[str] = set()  # sources made into nodes or read by a layer
         self.train_only = False
@@ -124,7 +127,7 @@ class Converter:
                 made = self.convert(e, outs, i)
                 self.named.setdefault(e.name, made)
             for k, val in enumerate(made):
-                self.vals[Ref(i, k)] = val
+                self.vals[i, k] = val
 
     def expected(self, s2: tuple[int, ...], s3: tuple[int, ...]) -> Val:
         shape, batch, dropped = per_sample(s2, s3)
@@ -152,9 +155,13 @@ class Converter:
     # -- values and nodes ----------------------------------------------------
     def val(self, ref: Ref) -> Val:
         try:
-            return self.vals[ref]
+            return self.vals[ref.event, ref.index]
         except KeyError:
             raise SourceError(f"internal: no value for {ref}") from None
+
+    def made(self, ref: Ref) -> Val | None:
+        """The Val of ``ref`` if its event was converted."""
+        return self.vals.get((ref.event, ref.index))
 
     def arg(self, value: Any) -> Any:
         """Refs in a (nested) argument replaced by Vals."""
@@ -284,6 +291,8 @@ def _refs(args: Any, kwargs: Any) -> list[Ref]:
     return found
 
 
+_VALID = re.compile(r"[A-Za-z_/][A-Za-z0-9_.\-/\[\]@+]*")
+
 #: how an operator shows as a PyTorch API (ptflops counts ``x.add(y)`` but not ``x + y``)
 _OPERATORS = {"+": "Tensor.__add__", "+=": "Tensor.__iadd__", "*": "Tensor.__mul__", "*=": "Tensor.__imul__",
               "-": "Tensor.__sub__", "-=": "Tensor.__isub__", "/": "Tensor.__truediv__",
@@ -292,6 +301,8 @@ _OPERATORS = {"+": "Tensor.__add__", "+=": "Tensor.__iadd__", "*": "Tensor.__mul
 
 def _valid(name: str) -> str:
     """A node name from a module path: ``0.conv`` (a Sequential's child) becomes ``_0.conv``."""
+    if _VALID.fullmatch(name):  # most names are already (a subset of what the rule below keeps)
+        return name
     name = "".join(ch if ch.isalnum() or ch in "_.-/[]@+" else "_" for ch in name) or "_"
     return name if name[0].isalpha() or name[0] in "_/" else f"_{name}"
 

@@ -45,7 +45,7 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape, name: str,
     index = Index.of(module)
     reserved = {path for path in index.paths.values() if path}
     was_training = module.training
-    modes = {m.training for m in module.modules()}
+    modes = set(index.modes)
     # Whether to read a module whole depends on the module and its input's shape per sample
     # (the same at every batch): decided once for all the records.
     decided: dict[tuple[nn.Module, tuple[int, ...]], Whole | None] = {}
@@ -86,8 +86,8 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape, name: str,
         t2 = both(False)
         cv = Converter(HANDLERS, infer)
         cv.run(t2)
-        leaves = {call: cv.vals[ref].node for call, ref in t2.leaves.items() if ref in cv.vals}
-        paths = {id(p): path for path, p in module.named_parameters()}
+        leaves = {call: val.node for call, ref in t2.leaves.items() if (val := cv.made(ref)) is not None}
+        paths = {i: path for i, (path, role) in index.params.items() if role == "learned"}
         missing = set(paths.values()) - _used(t2, paths, cv)
         if missing:
             u2 = both(True)
@@ -101,7 +101,7 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape, name: str,
             cv.run(u2, aux)
             cv.train_only = False
             missing -= _used(u2, paths, cv)
-        params = dict(module.named_parameters())
+        params = dict(module.named_parameters()) if missing else {}
         for path in sorted(missing):
             cv.add(path, make("tensor", shape=Shape(tuple(params[path].shape) or (1,)), role="learned"),
                    [], "tensor")

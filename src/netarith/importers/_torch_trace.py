@@ -107,6 +107,7 @@ class Index:
     paths: dict[int, str]  # id of each module -> its path
     leaf_names: dict[int, str]  # id -> class name, of the modules without children
     own_hooks: bool  # a module has forward hooks of its own
+    modes: frozenset[bool]  # the modules' ``training`` flags
 
     @staticmethod
     def of(model: nn.Module) -> Index:
@@ -118,12 +119,14 @@ class Index:
         paths: dict[int, str] = {}
         leaf_names: dict[int, str] = {}
         hooks = False
+        modes = set()
         for path, m in model.named_modules():
             paths[id(m)] = path
-            if next(m.children(), None) is None:
+            if all(child is None for child in m._modules.values()):  # no children (None is not one)
                 leaf_names[id(m)] = type(m).__name__
             hooks = hooks or bool(m._forward_hooks or m._forward_pre_hooks)
-        return Index(params, paths, leaf_names, hooks)
+            modes.add(m.training)
+        return Index(params, paths, leaf_names, hooks, frozenset(modes))
 
 
 @frozen
