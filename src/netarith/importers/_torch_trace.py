@@ -364,21 +364,23 @@ class Recorder(TorchFunctionMode):
         self.diverge("a tensor no recorded call made")
         return None
 
-    def _twin_args(self, value: Any) -> tuple[Any, bool]:
+    def _twin_args(self, value: tuple[Any, ...] | list[Any]) -> tuple[Any, bool]:
         """``value`` with each tensor replaced by its twin, and whether any twin differs."""
-        if isinstance(value, torch.Tensor):
-            t3 = self.twin(value)
-            return t3, t3 is not value
-        if isinstance(value, dict):
-            items, changed = self._twin_args(list(value.values()))
-            return dict(zip(value, items)), changed
-        if not isinstance(value, (list, tuple)) or isinstance(value, torch.Size):
-            return value, False
+        twins = self.twins or {}
         changed = False
         items = []
         for v in value:
-            if isinstance(v, (torch.Tensor, list, tuple, dict)):  # most arguments are numbers
-                v, c = self._twin_args(v)
+            if isinstance(v, torch.Tensor):
+                pair = twins.get(id(v))
+                t3 = pair[1] if pair is not None else self.twin(v)
+                changed = changed or t3 is not v
+                v = t3
+            elif isinstance(v, (list, tuple, dict)) and not isinstance(v, torch.Size):
+                if isinstance(v, dict):
+                    values, c = self._twin_args(list(v.values()))
+                    v = dict(zip(v, values))
+                else:
+                    v, c = self._twin_args(v)
                 changed = changed or c
             items.append(v)
         return items if isinstance(value, list) else tuple(items), changed
@@ -386,10 +388,13 @@ class Recorder(TorchFunctionMode):
     def _follow(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
         """Make the call on the twins of its tensors, and pair its outputs with their twins."""
         args3, changed = self._twin_args(args)
-        kwargs3, changed_kw = self._twin_args(kwargs)
+        kwargs3 = kwargs
+        if kwargs:
+            values, changed_kw = self._twin_args(list(kwargs.values()))
+            kwargs3, changed = dict(zip(kwargs, values)), changed or changed_kw
         if self.twins is None:
             return
-        if not (changed or changed_kw):  # the same call: its outputs are their own twins
+        if not changed:  # the same call: its outputs are their own twins
             for t in _tensors(result):
                 self.twins[id(t)] = (t, t)
             return
