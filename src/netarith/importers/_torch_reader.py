@@ -21,15 +21,18 @@ from ._torch_trace import Event, Index, Module, NeedsCopy, Trace, Whole, record
 __all__ = ["read"]
 
 
-def _capture(module: nn.Module, x: Any, infer: Inferred) -> Whole | None:
-    """Read this module as one layer? Only if netarith's op counts its parameters alike."""
+def _capture(module: nn.Module, full: tuple[int, ...], infer: Inferred,
+             firsts: dict[tuple[int, ...], Val]) -> Whole | None:
+    """Read this module, given an input of shape ``full``, as one layer? Only if netarith's op
+    counts its parameters alike. ``firsts``: the inputs seen, as Vals."""
     if base_class(module) is None:  # most modules: containers, blocks, the model itself
         return None
-    full = tuple(x.shape)
     if len(full) < 2:
         return None
     # the op as the converter makes it for an input whose first axis is the batch alone
-    batch_first = Val("", Shape(full[1:]), full, 0, True)
+    batch_first = firsts.get(full)
+    if batch_first is None:
+        batch_first = firsts[full] = Val("", Shape(full[1:]), full, 0, True)
     op = module_op(module, batch_first.shape, batch_first.nd)
     if op is None:
         return None
@@ -50,12 +53,16 @@ def read(torch: ModuleType, module: nn.Module, shape: Shape, name: str,
     # (the same at every batch): decided once for all the records.
     decided: dict[tuple[nn.Module, tuple[int, ...]], Whole | None] = {}
     infer = Inferred()
+    firsts: dict[tuple[int, ...], Val] = {}
 
     def capture(m: nn.Module, x: Any) -> Whole | None:
-        key = (m, tuple(x.shape[1:]))
-        if key not in decided:
-            decided[key] = _capture(m, x, infer)
-        return decided[key]
+        full = tuple(x.shape)
+        key = (m, full[1:])
+        try:
+            return decided[key]
+        except KeyError:
+            whole = decided[key] = _capture(m, full, infer, firsts)
+            return whole
 
     def trace(batch: int, training: bool, twins: bool = False) -> Trace:
         if modes != {training}:  # train() walks every module: only when one is in the other mode
