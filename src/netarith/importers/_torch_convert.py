@@ -114,6 +114,7 @@ class Converter:
         self.infer = infer if infer is not None else Inferred()
         self.ctx = self.infer.ctx
         self.notes: list[str] = []
+        self.seen: dict[tuple[tuple[int, ...], tuple[int, ...]], Val] = {}
 
     # -- driving -----------------------------------------------------------
     def run(self, t: Trace, keep: Callable[[Event], bool] | None = None) -> None:
@@ -130,8 +131,13 @@ class Converter:
                 self.vals[i, k] = val
 
     def expected(self, s2: tuple[int, ...], s3: tuple[int, ...]) -> Val:
-        shape, batch, dropped = per_sample(s2, s3)
-        return Val("", shape, s2, batch, dropped)
+        """The Val of an output seen as ``s2`` at batch 2 and ``s3`` at batch 3 (one for
+        each pair of shapes: most tensors of a network share theirs with others)."""
+        val = self.seen.get((s2, s3))
+        if val is None:
+            shape, batch, dropped = per_sample(s2, s3)
+            val = self.seen[s2, s3] = Val("", shape, s2, batch, dropped)
+        return val
 
     def convert(self, e: Event, outs: list[Val], i: int) -> list[Val]:
         if isinstance(e, Source):

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dis
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -111,21 +111,29 @@ class Index:
 
     @staticmethod
     def of(model: nn.Module) -> Index:
+        # One walk of the modules, reading each one's own tables: what named_parameters() and
+        # named_buffers() give (the first path of each tensor), without two more walks.
         params: dict[int, tuple[str, str]] = {}
-        for path, p in model.named_parameters(remove_duplicate=True):
-            params[id(p)] = (path, "learned")
-        for path, b in model.named_buffers(remove_duplicate=True):
-            params.setdefault(id(b), (path, "buffer"))
+        buffers: dict[int, tuple[str, str]] = {}
         paths: dict[int, str] = {}
         leaf_names: dict[int, str] = {}
         hooks = False
         modes = set()
         for path, m in model.named_modules():
+            prefix = f"{path}." if path else ""
+            for name, p in m._parameters.items():
+                if p is not None and id(p) not in params:
+                    params[id(p)] = (prefix + name, "learned")
+            for name, b in m._buffers.items():
+                if b is not None and id(b) not in buffers:
+                    buffers[id(b)] = (prefix + name, "buffer")
             paths[id(m)] = path
             if all(child is None for child in m._modules.values()):  # no children (None is not one)
                 leaf_names[id(m)] = type(m).__name__
             hooks = hooks or bool(m._forward_hooks or m._forward_pre_hooks)
             modes.add(m.training)
+        for i, entry in buffers.items():
+            params.setdefault(i, entry)
         return Index(params, paths, leaf_names, hooks, frozenset(modes))
 
 
@@ -216,15 +224,32 @@ def _reads_real(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> boo
 _plain = torch._C.DisableTorchFunction
 
 
-def _tensors(value: Any) -> Iterator[torch.Tensor]:
+def _tensors(value: Any) -> list[torch.Tensor]:
+    """The tensors in ``value`` (nested in lists, tuples and dicts), in order."""
+    if isinstance(value, torch.Tensor):  # most calls take and give one tensor first
+        return [value]
+    found: list[torch.Tensor] = []
+    _collect(value, found)
+    return found
+
+
+def _collect(value: Any, found: list[torch.Tensor]) -> None:
     if isinstance(value, torch.Tensor):
-        yield value
+        found.append(value)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            yield from _tensors(item)
+            _collect(item, found)
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _tensors(item)
+            _collect(item, found)
+
+
+def _first(value: Any) -> torch.Tensor | None:
+    """The first tensor in ``value``, if any."""
+    if isinstance(value, tuple) and value and isinstance(value[0], torch.Tensor):
+        return value[0]  # a module's arguments, most often
+    tensors = _tensors(value)
+    return tensors[0] if tensors else None
 
 
 def _pairs(a: Any, b: Any) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
@@ -459,7 +484,7 @@ class Recorder(TorchFunctionMode):
     def _open(self, module: nn.Module, args: tuple[Any, ...]) -> None:
         path = self.paths.get(id(module), type(module).__name__)
         self.ran.add(path)
-        first = next(_tensors(args), None)
+        first = _first(args)
         self.stack.append(path)
         self.leaf_class.append(self._leaf_name(module))
         own = self.capture(module, first) if first is not None else None
@@ -509,21 +534,21 @@ class Recorder(TorchFunctionMode):
             mod, inputs, op = self._pending
             self._pending = None
             self.names.add(call)
-            outs = list(_tensors(output))
+            outs = _tensors(output)
             self.events.append(Module(call, tuple(self.stack), [tuple(t.shape) for t in outs],
                                       self.shapes3(outs), mod, inputs, op))
             for i, t in enumerate(outs):
                 self.produced(t, Ref(len(self.events) - 1, i))
         elif leaf:
             self._name_leaf(call, start, output)
-        out = next(_tensors(output), None)
+        out = _first(output)
         if out is not None and leaf:
             self.leaves[call] = self.ref(out)
 
     def _name_leaf(self, call: str, start: int, output: Any) -> None:
         """A leaf module traced call by call that made one event: give it the module's name."""
         made = [i for i in range(start, len(self.events)) if isinstance(self.events[i], Call)]
-        out = next(_tensors(output), None)
+        out = _first(output)
         if len(made) != 1 or out is None or self.producer.get(id(out)) != Ref(made[0]):
             return
         event = self.events[made[0]]
@@ -549,7 +574,7 @@ class Recorder(TorchFunctionMode):
         result = self._run(func, args, kwargs)
         if self.twins is not None:
             self._follow(func, args, kwargs, result)
-        outs = list(_tensors(result))
+        outs = _tensors(result)
         if func is torch.Tensor.__setitem__:
             outs = [args[0]]
         if not outs:
