@@ -494,7 +494,7 @@ class Recorder(TorchFunctionMode):
             if first3 is not None and first3.shape[1:] != first.shape[1:] and \
                     self.capture(module, first3) != own:
                 self.diverge(f"{path}: read whole at one batch size only")
-        if own is not None and not (set(own.ids) & self.counted):
+        if own is not None and self.counted.isdisjoint(own.ids):
             inputs = tuple(self.ref(t) for t in _tensors(args))
             self.counted.update(own.ids)
             self.capturing = 1
@@ -564,6 +564,8 @@ class Recorder(TorchFunctionMode):
         kwargs = kwargs or {}
         if self.busy:
             return _call(func, args, kwargs)
+        if func in _METADATA or getattr(func, "__self__", None) in _ATTRIBUTES:
+            return self._read(func, args, kwargs)
         if self.capturing:
             result = self._run(func, args, kwargs)
             if self.twins is not None:
@@ -584,6 +586,23 @@ class Recorder(TorchFunctionMode):
             self._record(func, args, kwargs, outs, operator)
         finally:
             self.busy = False
+        return result
+
+    def _read(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """``x.dim()``, ``x.shape``...: no tensor made, nothing recorded, nothing for PyTorch to
+        compute (what ``_call`` would do: no rule, no guard); compared with the twin's, as any
+        result the model's code sees (BatchNorm checks its input's dim() at every call)."""
+        result = func(*args, **kwargs)
+        x = args[0] if args else None
+        if self.twins is not None and isinstance(x, torch.Tensor):
+            x3 = self.twin(x)
+            if x3 is not x and x3 is not None:
+                try:
+                    same = _pairs(result, func(x3, *args[1:], **kwargs)) is not None
+                except Exception:
+                    same = False
+                if not same:
+                    self.diverge(f"{readable(func)}: a result that depends on the batch")
         return result
 
     def _run(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
