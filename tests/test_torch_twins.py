@@ -127,3 +127,26 @@ def test_a_model_that_runs_per_sample_is_refused(torch: ModuleType) -> None:
 
     with pytest.raises(SourceError, match="runs differently at batch 2 and"):
         netarith.from_torch(Loop(), "4")
+
+
+def test_the_garbage_collector_is_left_as_it_was(torch: ModuleType) -> None:
+    import gc
+
+    from torch import nn
+
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+    assert gc.isenabled()
+    netarith.from_torch(model, "3x8x8")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        netarith.from_torch(model, "3x8x8")
+        assert not gc.isenabled()
+        with pytest.raises(SourceError):
+            netarith.from_torch(model, "5x8x8")  # 3 channels expected
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(SourceError):
+        netarith.from_torch(model, "5x8x8")
+    assert gc.isenabled()
