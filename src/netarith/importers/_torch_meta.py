@@ -107,7 +107,8 @@ def _layer_norm(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor |
 
 def _cat(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor | None:
     """Contiguous tensors of one dtype and rank, alike but along ``dim``: a contiguous tensor
-    as long along ``dim`` as all of them (DenseNet concatenates at every layer)."""
+    as long along ``dim`` as all of them (DenseNet concatenates at every layer, dozens of tensors:
+    each is checked in one pass)."""
     given = _given(("tensors", "dim"), args, kwargs)
     tensors, dim = given.get("tensors"), given.get("dim", 0)
     if "out" in kwargs or not isinstance(tensors, (list, tuple)) or not tensors or type(dim) is not int:
@@ -115,13 +116,20 @@ def _cat(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor | None:
     first = tensors[0]
     if not _dense(first) or not -first.dim() <= dim < first.dim():
         return None
-    if not all(_dense(t) and t.is_contiguous() and t.dtype == first.dtype and t.dim() == first.dim() for t in tensors):
-        return None
-    dim %= first.dim()
+    rank, dtype = first.dim(), first.dtype
+    dim %= rank
     size = list(first.shape)
-    if any(list(t.shape[:dim]) != size[:dim] or list(t.shape[dim + 1:]) != size[dim + 1:] for t in tensors):
-        return None
-    size[dim] = sum(t.shape[dim] for t in tensors)
+    before, after = tuple(size[:dim]), tuple(size[dim + 1:])
+    total = 0
+    for t in tensors:
+        if not (isinstance(t, torch.Tensor) and t.is_floating_point() and t.is_contiguous()
+                and t.dtype == dtype and t.dim() == rank):
+            return None
+        shape = t.shape
+        if shape[:dim] != before or shape[dim + 1:] != after:
+            return None
+        total += shape[dim]
+    size[dim] = total
     return empty(first, size)
 
 
