@@ -89,10 +89,11 @@ def _batch_norm(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor |
 
 def _layer_norm(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor | None:
     """Normalised over the last dims, which must be ``normalized_shape``, as the weight and bias
-    are; PyTorch writes the output contiguous, so only a contiguous input is made here."""
+    are; PyTorch writes the output contiguous, whatever the input's layout (ConvNeXt normalises
+    a permuted tensor)."""
     given = _given(("input", "normalized_shape", "weight", "bias"), args, kwargs)
     x = given.get("input")
-    if not _dense(x) or not x.is_contiguous():
+    if not (isinstance(x, torch.Tensor) and x.is_floating_point() and x.layout == torch.strided):
         return None
     shape = given.get("normalized_shape")
     shape = tuple(shape) if isinstance(shape, (tuple, list, torch.Size)) else (shape,)
@@ -102,7 +103,7 @@ def _layer_norm(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor |
         t = given.get(name)
         if t is not None and not (isinstance(t, torch.Tensor) and tuple(t.shape) == shape):
             return None
-    return _like(x)
+    return empty(x, x.shape)
 
 
 def _cat(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor | None:
