@@ -52,6 +52,11 @@ def test_batch_norm(last: bool) -> None:
 def test_layer_norm() -> None:
     _same(F.layer_norm, _meta(2, 49, 96), (96,), _meta(96), _meta(96), 1e-6)
     _same(F.layer_norm, _meta(2, 7, 7, 96), [7, 96])
+    # any layout in, contiguous out: ConvNeXt's permuted input, a transposed one, channels last
+    _same(F.layer_norm, _meta(2, 96, 7, 7).permute(0, 2, 3, 1), (96,), _meta(96), _meta(96))
+    _same(F.layer_norm, _meta(2, 7, 96, 7).transpose(2, 3), (96,))
+    _same(F.layer_norm, _meta(2, 8, 5, 7, last=True), (7,))
+    _same(F.layer_norm, _meta(2, 1, 96).expand(2, 49, 96), (96,))
 
 
 def test_cat() -> None:
@@ -74,7 +79,7 @@ def test_pytorch_runs_what_the_rules_do_not_cover() -> None:
         (F.batch_norm, (_meta(1, 8), None, None), {"training": True}),  # one value a channel
         (F.layer_norm, (_meta(2, 49, 96), (95,)), {}),
         (F.layer_norm, (_meta(2, 49, 96), (96,), _meta(95)), {}),
-        (F.layer_norm, (_meta(2, 8, 5, 7, last=True), (7,)), {}),
+        (F.layer_norm, (_meta(2, 49, 96, dtype=torch.int64), (96,)), {}),  # not floating point
         (torch.cat, ([_meta(2, 8, 5, 5), _meta(2, 8, 4, 4)], 1), {}),
         (torch.cat, ([_meta(2, 8, 5, 5), _meta(2, 8, 5, 5, dtype=torch.float16)], 1), {}),
         (torch.cat, ([_meta(2, 8, 5, 5), _meta(2, 8, 5, 5)], 4), {}),

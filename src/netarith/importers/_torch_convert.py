@@ -1,6 +1,6 @@
-"""Turning two recorded forward passes into netarith nodes.
+"""Turning a recorded forward pass into netarith nodes.
 
-The model is recorded at batch 2 and at batch 3. For every tensor, the axis
+The model is recorded at batch 2 and at batch 3 (see ``_torch_trace``). For every tensor, the axis
 whose size changes between the two holds the batch; dividing it out gives the
 per-sample shape netarith works with (the axis disappears when it held only the
 batch, as in ``N x C x H x W``, and stays when the batch is folded into it, as in
@@ -14,6 +14,7 @@ shape is PyTorch's and its cost is marked not counted, never zero.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -62,6 +63,10 @@ class Val:
             return None
         return nd - 1 if nd > 0 else len(self.shape.dims) + nd
 
+    def made_by(self, node: str) -> Val:
+        """This value, made by ``node`` (``replace(self, node=node)``, at a third of its cost)."""
+        return Val(node, self.shape, self.full, self.batch, self.dropped, self.source)
+
     @property
     def plain(self) -> bool:
         """Batch first and alone: ``N x C x ...`` (what conv and pooling need)."""
@@ -98,40 +103,45 @@ Handler = Callable[["Converter", Call, list[Val], str], list[Val]]
 
 
 class Converter:
-    """Builds the nodes of a graph from the events of two traces (batch 2 and 3)."""
+    """Builds the nodes of a graph from the events of a trace (at batch 2 and 3)."""
 
     def __init__(self, handlers: dict[Any, tuple[str, Handler]], infer: Inferred | None = None) -> None:
         self.handlers = handlers
         self.nodes: list[Node] = []
         self.names: set[str] = set()
-        self.vals: dict[Ref, Val] = {}
+        # (event, index) of each output -> its Val: keyed by plain tuples, whose hash and
+        # equality are C's (a Ref's are Python's, and a trace has thousands of lookups)
+        self.vals: dict[tuple[int, int], Val] = {}
         self.named: dict[str, list[Val]] = {}  # event name -> outputs, for the training pass
         self.used: set[str] = set()  # sources made into nodes or read by a layer
         self.train_only = False
         self.infer = infer if infer is not None else Inferred()
         self.ctx = self.infer.ctx
         self.notes: list[str] = []
+        self.seen: dict[tuple[tuple[int, ...], tuple[int, ...]], Val] = {}
 
     # -- driving -----------------------------------------------------------
-    def run(self, t2: Trace, t3: Trace, keep: Callable[[Event], bool] | None = None) -> None:
-        if len(t2.events) != len(t3.events):
-            raise SourceError("the model runs differently at batch 2 and batch 3; netarith needs one graph")
-        self.vals = {}  # Refs number the events of this pair of traces only
-        for i, (e2, e3) in enumerate(zip(t2.events, t3.events)):
-            if e2.name != e3.name or type(e2) is not type(e3):
-                raise SourceError(f"the model runs differently at batch 2 and 3 ({e2.name} vs {e3.name})")
-            outs = [self.expected(a, b) for a, b in zip(e2.outputs, e3.outputs)]
-            if keep is not None and not keep(e2):
-                made = self.named.get(e2.name, [])
+    def run(self, t: Trace, keep: Callable[[Event], bool] | None = None) -> None:
+        """Nodes for the events of ``t`` (each with its outputs' shapes at batch 2 and 3)."""
+        self.vals = {}  # Refs number the events of this trace only
+        for i, e in enumerate(t.events):
+            outs = [self.expected(a, b) for a, b in zip(e.outputs, e.outputs3)]
+            if keep is not None and not keep(e):
+                made = self.named.get(e.name, [])
             else:
-                made = self.convert(e2, outs, i)
-                self.named.setdefault(e2.name, made)
+                made = self.convert(e, outs, i)
+                self.named.setdefault(e.name, made)
             for k, val in enumerate(made):
-                self.vals[Ref(i, k)] = val
+                self.vals[i, k] = val
 
     def expected(self, s2: tuple[int, ...], s3: tuple[int, ...]) -> Val:
-        shape, batch, dropped = per_sample(s2, s3)
-        return Val("", shape, s2, batch, dropped)
+        """The Val of an output seen as ``s2`` at batch 2 and ``s3`` at batch 3 (one for
+        each pair of shapes: most tensors of a network share theirs with others)."""
+        val = self.seen.get((s2, s3))
+        if val is None:
+            shape, batch, dropped = per_sample(s2, s3)
+            val = self.seen[s2, s3] = Val("", shape, s2, batch, dropped)
+        return val
 
     def convert(self, e: Event, outs: list[Val], i: int) -> list[Val]:
         if isinstance(e, Source):
@@ -155,9 +165,13 @@ class Converter:
     # -- values and nodes ----------------------------------------------------
     def val(self, ref: Ref) -> Val:
         try:
-            return self.vals[ref]
+            return self.vals[ref.event, ref.index]
         except KeyError:
             raise SourceError(f"internal: no value for {ref}") from None
+
+    def made(self, ref: Ref) -> Val | None:
+        """The Val of ``ref`` if its event was converted."""
+        return self.vals.get((ref.event, ref.index))
 
     def arg(self, value: Any) -> Any:
         """Refs in a (nested) argument replaced by Vals."""
@@ -180,7 +194,7 @@ class Converter:
     def add(self, name: str, op: Op, inputs: Sequence[Val], origin: str | None) -> str:
         name = self.unique(name)
         self.names.add(name)
-        self.nodes.append(Node(name, op, tuple(v.node for v in inputs), self.train_only, None, origin))
+        self.nodes.append(Node(name, op, tuple([v.node for v in inputs]), self.train_only, None, origin))
         return name
 
     def node(self, v: Val, rank: int | None = None) -> Val:
@@ -222,8 +236,7 @@ class Converter:
             raise Unsupported(f"netarith's {op.kind} gives {got.shape}, PyTorch {out.shape}")
         if params is not None and got.params != params:
             raise Unsupported(f"netarith's {op.kind} counts {got.params} parameters, the call takes {params}")
-        made = self.add(name, op, ins, origin)
-        return replace(out, node=made)
+        return out.made_by(self.add(name, op, ins, origin))
 
     def opaque(self, e: Call, what: str, args: Sequence[Val], outs: list[Val]) -> list[Val]:
         ins = [self.node(v) for v in args if v.node or v.source is not None]
@@ -241,7 +254,8 @@ class Converter:
         assert e.module is not None
         x = self.val(e.inputs[0])
         out = outs[0]
-        op = module_op(e.module, x.shape, x.nd)
+        # the op made when the module was read whole is the one for an input with the batch first and alone
+        op = e.op if e.op is not None and x.plain else module_op(e.module, x.shape, x.nd)
         where = origin(e.module)
         try:
             if op is None or len(outs) != 1 or (op.kind in CHANNELS_FIRST and not x.plain):
@@ -286,6 +300,8 @@ def _refs(args: Any, kwargs: Any) -> list[Ref]:
     return found
 
 
+_VALID = re.compile(r"[A-Za-z_/][A-Za-z0-9_.\-/\[\]@+]*")
+
 #: how an operator shows as a PyTorch API (ptflops counts ``x.add(y)`` but not ``x + y``)
 _OPERATORS = {"+": "Tensor.__add__", "+=": "Tensor.__iadd__", "*": "Tensor.__mul__", "*=": "Tensor.__imul__",
               "-": "Tensor.__sub__", "-=": "Tensor.__isub__", "/": "Tensor.__truediv__",
@@ -294,6 +310,8 @@ _OPERATORS = {"+": "Tensor.__add__", "+=": "Tensor.__iadd__", "*": "Tensor.__mul
 
 def _valid(name: str) -> str:
     """A node name from a module path: ``0.conv`` (a Sequential's child) becomes ``_0.conv``."""
+    if _VALID.fullmatch(name):  # most names are already (a subset of what the rule below keeps)
+        return name
     name = "".join(ch if ch.isalnum() or ch in "_.-/[]@+" else "_" for ch in name) or "_"
     return name if name[0].isalpha() or name[0] in "_/" else f"_{name}"
 

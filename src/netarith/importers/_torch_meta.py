@@ -20,7 +20,7 @@ from typing import Any, TypeGuard
 import torch
 from torch.nn import functional as F
 
-from ._torch_shapes import SHAPED
+from ._torch_shapes import SHAPED, empty
 
 __all__ = ["made"]
 
@@ -45,7 +45,8 @@ def _dense(x: object) -> TypeGuard[torch.Tensor]:
 
 
 def _like(x: torch.Tensor) -> torch.Tensor:
-    return x.new_empty_strided(x.size(), x.stride())
+    """``x.new_empty_strided(x.size(), x.stride())``, made as :func:`empty` is, for speed."""
+    return torch.empty_strided(x.size(), x.stride(), dtype=x.dtype, device=x.device)
 
 
 def _given(names: tuple[str, ...], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -88,10 +89,11 @@ def _batch_norm(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor |
 
 def _layer_norm(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor | None:
     """Normalised over the last dims, which must be ``normalized_shape``, as the weight and bias
-    are; PyTorch writes the output contiguous, so only a contiguous input is made here."""
+    are; PyTorch writes the output contiguous, whatever the input's layout (ConvNeXt normalises
+    a permuted tensor)."""
     given = _given(("input", "normalized_shape", "weight", "bias"), args, kwargs)
     x = given.get("input")
-    if not _dense(x) or not x.is_contiguous():
+    if not (isinstance(x, torch.Tensor) and x.is_floating_point() and x.layout == torch.strided):
         return None
     shape = given.get("normalized_shape")
     shape = tuple(shape) if isinstance(shape, (tuple, list, torch.Size)) else (shape,)
@@ -101,12 +103,13 @@ def _layer_norm(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor |
         t = given.get(name)
         if t is not None and not (isinstance(t, torch.Tensor) and tuple(t.shape) == shape):
             return None
-    return _like(x)
+    return empty(x, x.shape)
 
 
 def _cat(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor | None:
     """Contiguous tensors of one dtype and rank, alike but along ``dim``: a contiguous tensor
-    as long along ``dim`` as all of them (DenseNet concatenates at every layer)."""
+    as long along ``dim`` as all of them (DenseNet concatenates at every layer, dozens of tensors:
+    each is checked in one pass)."""
     given = _given(("tensors", "dim"), args, kwargs)
     tensors, dim = given.get("tensors"), given.get("dim", 0)
     if "out" in kwargs or not isinstance(tensors, (list, tuple)) or not tensors or type(dim) is not int:
@@ -114,14 +117,21 @@ def _cat(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor | None:
     first = tensors[0]
     if not _dense(first) or not -first.dim() <= dim < first.dim():
         return None
-    if not all(_dense(t) and t.is_contiguous() and t.dtype == first.dtype and t.dim() == first.dim() for t in tensors):
-        return None
-    dim %= first.dim()
+    rank, dtype = first.dim(), first.dtype
+    dim %= rank
     size = list(first.shape)
-    if any(list(t.shape[:dim]) != size[:dim] or list(t.shape[dim + 1:]) != size[dim + 1:] for t in tensors):
-        return None
-    size[dim] = sum(t.shape[dim] for t in tensors)
-    return first.new_empty(size)
+    before, after = tuple(size[:dim]), tuple(size[dim + 1:])
+    total = 0
+    for t in tensors:
+        if not (isinstance(t, torch.Tensor) and t.is_floating_point() and t.is_contiguous()
+                and t.dtype == dtype and t.dim() == rank):
+            return None
+        shape = t.shape
+        if shape[:dim] != before or shape[dim + 1:] != after:
+            return None
+        total += shape[dim]
+    size[dim] = total
+    return empty(first, size)
 
 
 _RULES: dict[Any, Rule] = {

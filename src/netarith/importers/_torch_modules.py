@@ -26,6 +26,26 @@ __all__ = ["DimMap", "Inferred", "base_class", "counts_alike", "module_op", "ori
 DimMap = Callable[[int], "int | None"]
 
 
+#: ops made for modules, by kind and arguments written out. Modules alike share one op (ops
+#: are immutable): made and checked once (a convolution's takes 7 us), and found repeated by
+#: identity in the analysis. ``repr`` tells 1, 1.0 and True apart, as the checks do; an argument
+#: whose repr is ``<...>`` (an object's, which may name a reused address) is not kept.
+_OPS: dict[str, Op] = {}
+
+
+def _op(kind: str, **args: Any) -> Op:
+    """``make(kind, **args)``, the same op for the same arguments."""
+    key = f"{kind}{args!r}"
+    op = _OPS.get(key)
+    if op is None:
+        op = make(kind, **args)
+        if "<" not in key:
+            if len(_OPS) >= 4096:
+                _OPS.clear()
+            _OPS[key] = op
+    return op
+
+
 def _pairs(value: Any, n: int) -> tuple[tuple[int, int], ...]:
     return tuple((v, v) for v in _sizes(value))
 
@@ -38,7 +58,7 @@ def _sizes(value: Any) -> tuple[int, ...]:
 
 def _conv(m: Any, x: Shape, dims: DimMap) -> Op:
     padding = m.padding if isinstance(m.padding, str) else _pairs(m.padding, len(m.kernel_size))
-    return make("conv", out=m.out_channels, kernel=_sizes(m.kernel_size), stride=_sizes(m.stride),
+    return _op("conv", out=m.out_channels, kernel=_sizes(m.kernel_size), stride=_sizes(m.stride),
                             padding=padding, dilation=_sizes(m.dilation), groups=m.groups,
                             bias=m.bias is not None, padding_mode=m.padding_mode)
 
@@ -46,7 +66,7 @@ def _conv(m: Any, x: Shape, dims: DimMap) -> Op:
 def _conv_t(m: Any, x: Shape, dims: DimMap) -> Op | None:
     if m.padding_mode != "zeros":
         return None
-    return make("convT", out=m.out_channels, kernel=_sizes(m.kernel_size), stride=_sizes(m.stride),
+    return _op("convT", out=m.out_channels, kernel=_sizes(m.kernel_size), stride=_sizes(m.stride),
                              padding=_pairs(m.padding, len(m.kernel_size)),
                              output_padding=_sizes(m.output_padding), dilation=_sizes(m.dilation),
                              groups=m.groups, bias=m.bias is not None)
@@ -54,12 +74,12 @@ def _conv_t(m: Any, x: Shape, dims: DimMap) -> Op | None:
 
 def _bn(m: Any, x: Shape, dims: DimMap) -> Op:
     momentum = 0.1 if m.momentum is None else float(m.momentum)
-    return make("bn", affine=m.affine, stats=m.track_running_stats, eps=float(m.eps), momentum=momentum)
+    return _op("bn", affine=m.affine, stats=m.track_running_stats, eps=float(m.eps), momentum=momentum)
 
 
 def _ln(m: Any, x: Shape, dims: DimMap) -> Op:
     affine = bool(m.elementwise_affine)
-    return make("ln", dims=len(m.normalized_shape), affine=affine,
+    return _op("ln", dims=len(m.normalized_shape), affine=affine,
                           bias=getattr(m, "bias", None) is not None if affine else True, eps=float(m.eps))
 
 
@@ -76,7 +96,7 @@ def _pool(kind: str) -> Callable[[Any, Shape, DimMap], Op | None]:
         else:
             args["count_include_pad"] = m.count_include_pad
             args["divisor"] = getattr(m, "divisor_override", None)
-        return make(kind, **args)
+        return _op(kind, **args)
     return build
 
 
@@ -85,7 +105,7 @@ def _adaptive(kind: str) -> Callable[[Any, Shape, DimMap], Op | None]:
         size = m.output_size if isinstance(m.output_size, (tuple, list)) else (m.output_size,)
         if getattr(m, "return_indices", False) or any(s is None for s in size):
             return None
-        return make(kind, size=_sizes(size))
+        return _op(kind, size=_sizes(size))
     return build
 
 
@@ -97,7 +117,7 @@ def _upsample(m: Any, x: Shape, dims: DimMap) -> Op | None:
         factors = m.scale_factor if isinstance(m.scale_factor, (tuple, list)) else (m.scale_factor,)
         scale = tuple(Fraction(str(float(f))) for f in factors)
     size = None if m.size is None else _sizes(m.size)
-    return make("upsample", scale=scale, size=size, mode=m.mode, align_corners=m.align_corners)
+    return _op("upsample", scale=scale, size=size, mode=m.mode, align_corners=m.align_corners)
 
 
 def _pad(mode: str) -> Callable[[Any, Shape, DimMap], Op | None]:
@@ -107,7 +127,7 @@ def _pad(mode: str) -> Callable[[Any, Shape, DimMap], Op | None]:
         if len(pairs) > x.rank or any(v < 0 for v in flat):
             return None
         pairs = [(0, 0)] * (x.rank - len(pairs)) + pairs
-        return make("pad", padding=tuple(pairs), mode=mode, value=float(getattr(m, "value", 0.0)))
+        return _op("pad", padding=tuple(pairs), mode=mode, value=float(getattr(m, "value", 0.0)))
     return build
 
 
@@ -116,7 +136,7 @@ def _dim_op(kind: str) -> Callable[[Any, Shape, DimMap], Op | None]:
         if m.dim is None:
             return None
         dim = dims(m.dim)
-        return None if dim is None else make(kind, dim=dim)
+        return None if dim is None else _op(kind, dim=dim)
     return build
 
 
@@ -124,12 +144,12 @@ def _flatten(m: Any, x: Shape, dims: DimMap) -> Op | None:
     start, end = dims(m.start_dim), dims(m.end_dim)
     if start is None or end is None:
         return None
-    return make("flatten", start=start, end=end)
+    return _op("flatten", start=start, end=end)
 
 
 def _simple(kind: str, **fixed: Callable[[Any], Any]) -> Callable[[Any, Shape, DimMap], Op]:
     def build(m: Any, x: Shape, dims: DimMap) -> Op:
-        return make(kind, **{name: get(m) for name, get in fixed.items()})
+        return _op(kind, **{name: get(m) for name, get in fixed.items()})
     return build
 
 

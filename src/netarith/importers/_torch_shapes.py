@@ -22,9 +22,15 @@ from typing import Any, TypeGuard
 import torch
 from torch.nn import functional as F
 
-__all__ = ["SHAPED"]
+__all__ = ["SHAPED", "empty"]
 
 Rule = Callable[[tuple[Any, ...], dict[str, Any]], "torch.Tensor | None"]
+
+
+def empty(x: torch.Tensor, size: Any) -> torch.Tensor:
+    """``x.new_empty(size)``: a contiguous tensor of ``x``'s dtype and device, made by
+    ``torch.empty`` (on the meta device, 1.5 us where ``new_empty`` takes 5)."""
+    return torch.empty(size, dtype=x.dtype, device=x.device)
 
 
 def _plain(x: object) -> TypeGuard[torch.Tensor]:
@@ -80,7 +86,7 @@ def _conv(spatial: int) -> Rule:
             if span < 0:
                 return None
             sizes.append(span // s + 1)
-        return x.new_empty((x.shape[0], out_c, *sizes))
+        return empty(x, (x.shape[0], out_c, *sizes))
     return rule
 
 
@@ -96,7 +102,7 @@ def _linear(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor | Non
         return None
     if b is not None and not (isinstance(b, torch.Tensor) and b.dtype == x.dtype and tuple(b.shape) == (w.shape[0],)):
         return None
-    return x.new_empty((*x.shape[:-1], w.shape[0]))
+    return empty(x, (*x.shape[:-1], w.shape[0]))
 
 
 def _adaptive_avg_pool2d(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor | None:
@@ -114,7 +120,7 @@ def _adaptive_avg_pool2d(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch
     sizes = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(size))
     if any(type(s) is not int or s < 1 for s in sizes):
         return None
-    return x.new_empty((*x.shape[:2], *sizes))
+    return empty(x, (*x.shape[:2], *sizes))
 
 
 def _broadcast(inplace: bool) -> Rule:
@@ -129,7 +135,7 @@ def _broadcast(inplace: bool) -> Rule:
         if not _plain(x) or min(x.shape, default=1) < 1:
             return None
         if type(y) in (int, float):
-            return x if inplace else x.new_empty(x.shape)
+            return x if inplace else empty(x, x.shape)
         if not _plain(y) or y.dtype != x.dtype or min(y.shape, default=1) < 1:
             return None
         shape = _broadcast_shape(tuple(x.shape), tuple(y.shape))
@@ -137,7 +143,7 @@ def _broadcast(inplace: bool) -> Rule:
             return None
         if inplace:
             return x if shape == tuple(x.shape) else None
-        return x.new_empty(shape)
+        return empty(x, shape)
     return rule
 
 

@@ -1,5 +1,14 @@
 """Recording one forward pass of a PyTorch model on the meta device.
 
+The importer needs every tensor's shape at two batch sizes (2 and 3) to tell the batch axis
+from the others. One pass gives both: the model runs on the batch-2 input, and each call it
+makes is also made on the batch-3 twins of its tensors (see :class:`Recorder`), so the model's
+Python code, the module hooks and the recording run once. That holds while the model's code
+sees nothing that depends on the batch: a call whose result is not a tensor (``x.shape``,
+``x.size(0)``, ``len(x)``) and differs between the twins, or a tensor that did not come from a
+recorded call, ends the twins (``Trace.diverged`` says why), and the importer records a
+second pass at batch 3, as the model's code may then do something else at batch 3.
+
 A :class:`Recorder` runs the model under a ``TorchFunctionMode`` (which sees every
 call of the PyTorch API made in Python: ``F.relu``, ``torch.cat``, ``x + y``,
 ``x.view``...) with hooks on every module. Modules netarith knows as a whole
@@ -16,7 +25,7 @@ from __future__ import annotations
 
 import dis
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -24,9 +33,11 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from .._values import field, frozen, mutable
+from ..ops.base import Op
 from ._torch_meta import made
 
-__all__ = ["Call", "Capture", "Event", "Index", "Module", "NeedsCopy", "Recorder", "Ref", "Source", "Trace", "readable"]
+__all__ = ["Call", "Capture", "Event", "Index", "Module", "NeedsCopy", "Recorder", "Ref", "Source", "Trace", "Whole",
+           "readable"]
 
 
 @frozen
@@ -39,11 +50,13 @@ class Ref:
 
 @mutable
 class Event:
-    """Something that produced tensors: its name, where it ran, its outputs' full shapes."""
+    """Something that produced tensors: its name, where it ran, its outputs' full shapes
+    at batch 2 and at batch 3."""
 
     name: str
     scopes: tuple[str, ...]  # paths of the modules running, outermost first
     outputs: list[tuple[int, ...]] = field(default_factory=list)
+    outputs3: list[tuple[int, ...]] = field(default_factory=list)
 
 
 @mutable
@@ -60,6 +73,7 @@ class Module(Event):
 
     module: nn.Module | None = None
     inputs: tuple[Ref, ...] = ()
+    op: Op | None = None  # the op it becomes on an input with the batch first and alone
 
 
 @mutable
@@ -82,6 +96,7 @@ class Trace:
     ran: set[str]  # paths of the modules that ran
     leaves: dict[str, Ref]  # call name of each leaf module ("path", "path@2") -> its output
     counted: set[int]  # ids of parameters read by whole-module events
+    diverged: str = ""  # why the batch-3 twins ended ("" if they ran to the end, or never ran)
 
 
 @frozen
@@ -92,27 +107,47 @@ class Index:
     paths: dict[int, str]  # id of each module -> its path
     leaf_names: dict[int, str]  # id -> class name, of the modules without children
     own_hooks: bool  # a module has forward hooks of its own
+    modes: frozenset[bool]  # the modules' ``training`` flags
 
     @staticmethod
     def of(model: nn.Module) -> Index:
+        # One walk of the modules, reading each one's own tables: what named_parameters() and
+        # named_buffers() give (the first path of each tensor), without two more walks.
         params: dict[int, tuple[str, str]] = {}
-        for path, p in model.named_parameters(remove_duplicate=True):
-            params[id(p)] = (path, "learned")
-        for path, b in model.named_buffers(remove_duplicate=True):
-            params.setdefault(id(b), (path, "buffer"))
+        buffers: dict[int, tuple[str, str]] = {}
         paths: dict[int, str] = {}
         leaf_names: dict[int, str] = {}
         hooks = False
+        modes = set()
         for path, m in model.named_modules():
+            prefix = f"{path}." if path else ""
+            for name, p in m._parameters.items():
+                if p is not None and id(p) not in params:
+                    params[id(p)] = (prefix + name, "learned")
+            for name, b in m._buffers.items():
+                if b is not None and id(b) not in buffers:
+                    buffers[id(b)] = (prefix + name, "buffer")
             paths[id(m)] = path
-            if next(m.children(), None) is None:
+            if all(child is None for child in m._modules.values()):  # no children (None is not one)
                 leaf_names[id(m)] = type(m).__name__
             hooks = hooks or bool(m._forward_hooks or m._forward_pre_hooks)
-        return Index(params, paths, leaf_names, hooks)
+            modes.add(m.training)
+        for i, entry in buffers.items():
+            params.setdefault(i, entry)
+        return Index(params, paths, leaf_names, hooks, frozenset(modes))
 
 
-#: (module, its input) -> the ids of its parameters if it is read as one layer, else None
-Capture = Callable[[nn.Module, torch.Tensor], "tuple[int, ...] | None"]
+@frozen
+class Whole:
+    """A module read as one layer: its op (on an input with the batch first and alone), and
+    the ids of its parameters."""
+
+    op: Op
+    ids: tuple[int, ...]
+
+
+#: (module, its input) -> how it is read as one layer, or None (call by call)
+Capture = Callable[[nn.Module, torch.Tensor], "Whole | None"]
 
 
 def readable(func: Any) -> str:
@@ -185,19 +220,67 @@ def _reads_real(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> boo
     return any(not t.is_meta for t in _tensors(args)) or any(not t.is_meta for t in _tensors(kwargs))
 
 
-def _tensors(value: Any) -> Iterator[torch.Tensor]:
+#: turns off every __torch_function__, the mode's included (reading a shape through it costs 2 us)
+_plain = torch._C.DisableTorchFunction
+
+
+def _tensors(value: Any) -> list[torch.Tensor]:
+    """The tensors in ``value`` (nested in lists, tuples and dicts), in order."""
+    if isinstance(value, torch.Tensor):  # most calls take and give one tensor first
+        return [value]
+    found: list[torch.Tensor] = []
+    _collect(value, found)
+    return found
+
+
+def _collect(value: Any, found: list[torch.Tensor]) -> None:
     if isinstance(value, torch.Tensor):
-        yield value
+        found.append(value)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            yield from _tensors(item)
+            _collect(item, found)
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _tensors(item)
+            _collect(item, found)
+
+
+def _first(value: Any) -> torch.Tensor | None:
+    """The first tensor in ``value``, if any."""
+    if isinstance(value, tuple) and value and isinstance(value[0], torch.Tensor):
+        return value[0]  # a module's arguments, most often
+    tensors = _tensors(value)
+    return tensors[0] if tensors else None
+
+
+def _pairs(a: Any, b: Any) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
+    """The tensors of a call's result and of its twin's, paired; None if anything else in them
+    differs (a size, a count of outputs): the model's code would see the batch in it."""
+    if isinstance(a, torch.Tensor):
+        return [(a, b)] if isinstance(b, torch.Tensor) else None
+    if isinstance(a, dict):
+        if type(a) is not type(b) or a.keys() != b.keys():
+            return None
+        return _pairs(list(a.values()), [b[k] for k in a])
+    if isinstance(a, (list, tuple)) and not isinstance(a, torch.Size):
+        if type(a) is not type(b) or len(a) != len(b):
+            return None
+        found: list[tuple[torch.Tensor, torch.Tensor]] = []
+        for x, y in zip(a, b):
+            pairs = _pairs(x, y)
+            if pairs is None:
+                return None
+            found += pairs
+        return found
+    try:
+        return [] if type(a) is type(b) and bool(a == b) else None
+    except Exception:  # an object that cannot say whether it equals the other
+        return None
 
 
 class Recorder(TorchFunctionMode):
-    """Records one forward pass; see the module docstring."""
+    """Records one forward pass; see the module docstring. With twins (``add_input(x, x3=...)``),
+    every tensor the model holds has its batch-3 twin in ``twins``; a tensor of the model's
+    own (a parameter, a buffer) is its own twin."""
 
     def __init__(self, model: nn.Module, capture: Capture,
                  reserved: set[str], guard: bool = False, index: Index | None = None) -> None:
@@ -226,7 +309,11 @@ class Recorder(TorchFunctionMode):
         self.paths = index.paths
         self.leaf_names = index.leaf_names  # id -> class name, of the modules without children
         self._starts: list[int] = []
-        self._pending: tuple[nn.Module, str, tuple[Ref, ...]] | None = None
+        self._pending: tuple[nn.Module, tuple[Ref, ...], Op] | None = None
+        # id of each tensor seen -> (the tensor, its batch-3 twin): the tensor is held so
+        # that its id is not reused. None when not recording twins, or no longer.
+        self.twins: dict[int, tuple[torch.Tensor, torch.Tensor]] | None = None
+        self.diverged = ""
 
     # -- names -------------------------------------------------------------
     def unique(self, base: str) -> str:
@@ -252,7 +339,11 @@ class Recorder(TorchFunctionMode):
         else:
             name = path
             self.names.add(name)
-        self.events.append(Source(name, tuple(self.stack), [tuple(t.shape)], role, path))
+        # a constant made by a call the mode did not see (or before the pass) may hold the batch
+        t3 = self.twin(t)
+        shape = tuple(t.shape)
+        shape3 = shape if t3 is None else tuple(t3.shape)
+        self.events.append(Source(name, tuple(self.stack), [shape], [shape3], role, path))
         return self.produced(t, Ref(len(self.events) - 1))
 
     def produced(self, t: torch.Tensor, ref: Ref) -> Ref:
@@ -271,10 +362,85 @@ class Recorder(TorchFunctionMode):
             return {k: self.swap(v) for k, v in value.items()}
         return value
 
-    def add_input(self, x: torch.Tensor, name: str) -> None:
+    def add_input(self, x: torch.Tensor, name: str, x3: torch.Tensor | None = None) -> None:
+        """The model's input; ``x3``: the same at batch 3, made to follow ``x`` through the pass."""
         self.names.add(name)
-        self.events.append(Source(name, (), [tuple(x.shape)], "input"))
+        if x3 is not None:
+            self.twins = {id(x): (x, x3)}
+        self.events.append(Source(name, (), [tuple(x.shape)], [tuple((x if x3 is None else x3).shape)], "input"))
         self.produced(x, Ref(len(self.events) - 1))
+
+    # -- twins ---------------------------------------------------------------
+    def diverge(self, why: str) -> None:
+        """End the twins: the model's code saw something that depends on the batch."""
+        if self.twins is not None:
+            self.twins = None
+            self.diverged = why
+
+    def twin(self, t: torch.Tensor) -> torch.Tensor | None:
+        """The batch-3 twin of ``t`` (None once the twins have ended)."""
+        if self.twins is None:
+            return None
+        pair = self.twins.get(id(t))
+        if pair is not None:
+            return pair[1]
+        if id(t) in self.params:
+            return t
+        self.diverge("a tensor no recorded call made")
+        return None
+
+    def _twin_args(self, value: tuple[Any, ...] | list[Any]) -> tuple[Any, bool]:
+        """``value`` with each tensor replaced by its twin, and whether any twin differs."""
+        twins = self.twins or {}
+        changed = False
+        items = []
+        for v in value:
+            if isinstance(v, torch.Tensor):
+                pair = twins.get(id(v))
+                t3 = pair[1] if pair is not None else self.twin(v)
+                changed = changed or t3 is not v
+                v = t3
+            elif isinstance(v, (list, tuple, dict)) and not isinstance(v, torch.Size):
+                if isinstance(v, dict):
+                    values, c = self._twin_args(list(v.values()))
+                    v = dict(zip(v, values))
+                else:
+                    v, c = self._twin_args(v)
+                changed = changed or c
+            items.append(v)
+        return items if isinstance(value, list) else tuple(items), changed
+
+    def _follow(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
+        """Make the call on the twins of its tensors, and pair its outputs with their twins."""
+        args3, changed = self._twin_args(args)
+        kwargs3 = kwargs
+        if kwargs:
+            values, changed_kw = self._twin_args(list(kwargs.values()))
+            kwargs3, changed = dict(zip(kwargs, values)), changed or changed_kw
+        if self.twins is None:
+            return
+        if not changed:  # the same call: its outputs are their own twins
+            for t in _tensors(result):
+                self.twins[id(t)] = (t, t)
+            return
+        try:
+            result3 = self._run(func, args3, kwargs3)
+        except NeedsCopy:
+            raise
+        except Exception:  # the second pass, at batch 3 alone, says what is wrong, if anything is
+            self.diverge(f"{readable(func)}: failed at batch 3")
+            return
+        pairs = _pairs(result, result3)
+        if pairs is None:
+            self.diverge(f"{readable(func)}: a result that depends on the batch")
+            return
+        for t, t3 in pairs:
+            self.twins[id(t)] = (t, t3)
+
+    def shapes3(self, outs: list[torch.Tensor]) -> list[tuple[int, ...]]:
+        """The batch-3 shapes of ``outs`` ([] once the twins have ended)."""
+        twins = [self.twin(t) for t in outs]
+        return [] if self.twins is None else [tuple(t.shape) for t in twins if t is not None]
 
     # -- hooks ---------------------------------------------------------------
     def install(self) -> None:
@@ -310,20 +476,30 @@ class Recorder(TorchFunctionMode):
             return
         self.busy = True
         try:
-            path = self.paths.get(id(module), type(module).__name__)
-            self.ran.add(path)
-            first = next(_tensors(args), None)
-            self.stack.append(path)
-            self.leaf_class.append(self._leaf_name(module))
-            own = self.capture(module, first) if first is not None else None
-            if own is not None and not (set(own) & self.counted):
-                inputs = tuple(self.ref(t) for t in _tensors(args))
-                self.counted.update(own)
-                self.capturing = 1
-                self._pending = (module, path, inputs)
-            self._starts.append(len(self.events))
+            with _plain():  # the hook's own reads of shapes need not go through the mode
+                self._open(module, args)
         finally:
             self.busy = False
+
+    def _open(self, module: nn.Module, args: tuple[Any, ...]) -> None:
+        path = self.paths.get(id(module), type(module).__name__)
+        self.ran.add(path)
+        first = _first(args)
+        self.stack.append(path)
+        self.leaf_class.append(self._leaf_name(module))
+        own = self.capture(module, first) if first is not None else None
+        if first is not None and self.twins is not None:
+            first3 = self.twin(first)
+            # decided per sample: the twin's input gives the same, unless its batch is not first
+            if first3 is not None and first3.shape[1:] != first.shape[1:] and \
+                    self.capture(module, first3) != own:
+                self.diverge(f"{path}: read whole at one batch size only")
+        if own is not None and self.counted.isdisjoint(own.ids):
+            inputs = tuple(self.ref(t) for t in _tensors(args))
+            self.counted.update(own.ids)
+            self.capturing = 1
+            self._pending = (module, inputs, own.op)
+        self._starts.append(len(self.events))
 
     def _leaf_name(self, module: nn.Module) -> str:
         """The module's class name if it has no children, else ''."""
@@ -343,31 +519,36 @@ class Recorder(TorchFunctionMode):
             return
         self.busy = True
         try:
-            path = self.stack.pop()
-            leaf = bool(self.leaf_class.pop())
-            start = self._starts.pop()
-            call = self._call_name(path or type(module).__name__.lower())
-            if self.capturing == 1 and self._pending is not None:
-                self.capturing = 0
-                mod, _, inputs = self._pending
-                self._pending = None
-                self.names.add(call)
-                outs = list(_tensors(output))
-                self.events.append(Module(call, tuple(self.stack), [tuple(t.shape) for t in outs], mod, inputs))
-                for i, t in enumerate(outs):
-                    self.produced(t, Ref(len(self.events) - 1, i))
-            elif leaf:
-                self._name_leaf(call, start, output)
-            out = next(_tensors(output), None)
-            if out is not None and leaf:
-                self.leaves[call] = self.ref(out)
+            with _plain():
+                self._close(module, output)
         finally:
             self.busy = False
+
+    def _close(self, module: nn.Module, output: Any) -> None:
+        path = self.stack.pop()
+        leaf = bool(self.leaf_class.pop())
+        start = self._starts.pop()
+        call = self._call_name(path or type(module).__name__.lower())
+        if self.capturing == 1 and self._pending is not None:
+            self.capturing = 0
+            mod, inputs, op = self._pending
+            self._pending = None
+            self.names.add(call)
+            outs = _tensors(output)
+            self.events.append(Module(call, tuple(self.stack), [tuple(t.shape) for t in outs],
+                                      self.shapes3(outs), mod, inputs, op))
+            for i, t in enumerate(outs):
+                self.produced(t, Ref(len(self.events) - 1, i))
+        elif leaf:
+            self._name_leaf(call, start, output)
+        out = _first(output)
+        if out is not None and leaf:
+            self.leaves[call] = self.ref(out)
 
     def _name_leaf(self, call: str, start: int, output: Any) -> None:
         """A leaf module traced call by call that made one event: give it the module's name."""
         made = [i for i in range(start, len(self.events)) if isinstance(self.events[i], Call)]
-        out = next(_tensors(output), None)
+        out = _first(output)
         if len(made) != 1 or out is None or self.producer.get(id(out)) != Ref(made[0]):
             return
         event = self.events[made[0]]
@@ -383,12 +564,19 @@ class Recorder(TorchFunctionMode):
         kwargs = kwargs or {}
         if self.busy:
             return _call(func, args, kwargs)
+        if func in _METADATA or getattr(func, "__self__", None) in _ATTRIBUTES:
+            return self._read(func, args, kwargs)
         if self.capturing:
-            return self._run(func, args, kwargs)
+            result = self._run(func, args, kwargs)
+            if self.twins is not None:
+                self._follow(func, args, kwargs, result)
+            return result
         # C methods call the mode straight from the model's frame: was it `x + y` or `x.add(y)`?
         operator = _operator(sys._getframe(1)) if func in _ARITHMETIC else None
         result = self._run(func, args, kwargs)
-        outs = list(_tensors(result))
+        if self.twins is not None:
+            self._follow(func, args, kwargs, result)
+        outs = _tensors(result)
         if func is torch.Tensor.__setitem__:
             outs = [args[0]]
         if not outs:
@@ -398,6 +586,23 @@ class Recorder(TorchFunctionMode):
             self._record(func, args, kwargs, outs, operator)
         finally:
             self.busy = False
+        return result
+
+    def _read(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """``x.dim()``, ``x.shape``...: no tensor made, nothing recorded, nothing for PyTorch to
+        compute (what ``_call`` would do: no rule, no guard); compared with the twin's, as any
+        result the model's code sees (BatchNorm checks its input's dim() at every call)."""
+        result = func(*args, **kwargs)
+        x = args[0] if args else None
+        if self.twins is not None and isinstance(x, torch.Tensor):
+            x3 = self.twin(x)
+            if x3 is not x and x3 is not None:
+                try:
+                    same = _pairs(result, func(x3, *args[1:], **kwargs)) is not None
+                except Exception:
+                    same = False
+                if not same:
+                    self.diverge(f"{readable(func)}: a result that depends on the batch")
         return result
 
     def _run(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -415,17 +620,18 @@ class Recorder(TorchFunctionMode):
         op = readable(func)
         name = self.unique(f"{scope}.{op}" if scope else op)
         within = self.leaf_class[-1] if self.leaf_class else ""
-        self.events.append(Call(name, tuple(self.stack), [tuple(t.shape) for t in outs], func,
+        self.events.append(Call(name, tuple(self.stack), [tuple(t.shape) for t in outs], self.shapes3(outs), func,
                                 tuple(swapped_args), dict(swapped_kwargs), operator, within))
         for i, t in enumerate(outs):
             self.produced(t, Ref(len(self.events) - 1, i))
 
 
-def record(model: nn.Module, x: torch.Tensor, capture: Capture,
-           reserved: set[str], guard: bool = False, index: Index | None = None) -> Trace:
-    """Run ``model(x)`` once under a :class:`Recorder` (``guard``: see :class:`NeedsCopy`)."""
+def record(model: nn.Module, x: torch.Tensor, capture: Capture, reserved: set[str], guard: bool = False,
+           index: Index | None = None, x3: torch.Tensor | None = None) -> Trace:
+    """Run ``model(x)`` once under a :class:`Recorder` (``guard``: see :class:`NeedsCopy`); with
+    ``x3``, each call is also made on the batch-3 twins (see the module docstring)."""
     recorder = Recorder(model, capture, reserved, guard, index)
-    recorder.add_input(x, "input")
+    recorder.add_input(x, "input", x3)
     recorder.install()
     try:
         with torch.no_grad(), recorder:
@@ -436,4 +642,4 @@ def record(model: nn.Module, x: torch.Tensor, capture: Capture,
         recorder.remove()
     if recorder.copy_needed:  # the model caught NeedsCopy and went on
         raise NeedsCopy("a call the model caught")
-    return Trace(recorder.events, swapped, recorder.ran, recorder.leaves, recorder.counted)
+    return Trace(recorder.events, swapped, recorder.ran, recorder.leaves, recorder.counted, recorder.diverged)

@@ -1,10 +1,11 @@
 """Read a PyTorch model without its weights: :func:`from_torch`.
 
 The model is built (from a factory) or copied (from a module) on PyTorch's meta
-device, where tensors have shapes and no storage, then run twice, at batch 2 and
-3, with every call recorded (see ``_torch_trace``); the two records give each
-tensor's per-sample shape, and each call becomes a node (see ``_torch_convert``
-and ``_torch_handlers``). Modules netarith knows (``nn.Conv2d``, ``nn.Linear``,
+device, where tensors have shapes and no storage, then run with every call recorded
+at batch 2 and at batch 3 (see ``_torch_trace``: one pass where each call is made on
+both, two if the model's code sees the batch); the two shapes of each tensor give
+its per-sample shape, and each call becomes a node (see ``_torch_convert`` and
+``_torch_handlers``). Modules netarith knows (``nn.Conv2d``, ``nn.Linear``,
 norms, activations, pooling...) become one node named by their path
 (``layer1.0.conv1``); other calls are named after the module that made them and
 the function (``layer1.0.add``, ``encoder.layers.encoder_layer_0.self_attention.q``).
