@@ -145,7 +145,10 @@ def apply(rule: RFRule, ins: Sequence[RF | None], in_dims: Sequence[tuple[int, .
         rf, warning = _kept(ins[0], len(out_dims), trace), None
     elif trace is None and type(rule) is Windows:  # a convolution, a pooling
         first = ins[0] if ins else None
-        rf, warning = (None if first is None else _windows_quick(first, rule.axes)), None
+        rf, warning = (None if first is None else _windows_square(first, rule.axes)
+                       or _windows_quick(first, rule.axes)), None
+    elif trace is None and rule is ELEMENTWISE and (merged := _merge_square(ins, in_dims, out_dims)):
+        rf, warning = merged  # a residual add of two square maps
     elif trace is None and rule is ELEMENTWISE and _unbroadcast(ins, in_dims, out_dims):
         rf, warning = _merge_aligned(ins, len(out_dims))  # the usual merge: a residual add, a concat
     else:
@@ -259,6 +262,43 @@ def _windows_quick(rf: RF, axes: tuple[tuple[int, Num, int], ...]) -> RF | None:
     if empty:
         return None
     return tuple(out) if changed else rf
+
+
+def _windows_square(rf: RF, axes: tuple[tuple[int, Num, int], ...]) -> RF | None:
+    """``_windows_quick`` for a 2-d map whose two axes share one field and one window (a square
+    convolution on a square map, most of a CNN): one axis computed; None for any other case."""
+    if len(rf) != 3 or len(axes) != 2:
+        return None
+    axis = rf[1]
+    if axis is None or axis is not rf[2] or axes[0] != axes[1]:
+        return None
+    k_eff, stride, pad = axes[0]
+    if k_eff == 1 and stride == 1 and pad == 0:
+        return rf
+    out = AxisRF(  # the formulas of _window
+        _norm(axis.size + (k_eff - 1) * axis.jump),
+        _norm(axis.jump * stride),
+        _norm(axis.pad + pad * axis.jump),
+    )
+    return (rf[0], out, out)
+
+
+def _merge_square(ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]],
+                  out_dims: tuple[int, ...]) -> tuple[RF | None, str | None] | None:
+    """``_merge_aligned`` for inputs of the output's dims, each a 2-d map whose two axes share one
+    field and whose channels have none (a residual add): one axis united; None otherwise."""
+    if len(ins) < 2:
+        return None
+    column: list[AxisRF] = []
+    for rf, dims in zip(ins, in_dims):
+        if rf is None or len(rf) != 3 or dims != out_dims or rf[0] is not None:
+            return None
+        axis = rf[1]
+        if axis is None or axis is not rf[2]:
+            return None
+        column.append(axis)
+    union, warning = _union_quick(column)
+    return (None, union, union) if union is not None else None, warning
 
 
 def _norm(x: Num) -> Num:
