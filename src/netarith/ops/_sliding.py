@@ -57,6 +57,22 @@ def slide(
     why_rounding: str,
 ) -> Slide:
     """Slide a window over ``x``; raise ShapeError where it does not fit."""
+    if ctx.trace is not None:
+        return _slide(kind, x, kernel, stride, padding, dilation, rounding, clip, ctx, same_style, why_rounding)
+    # Layers of different widths often slide the same window over the same map (ResNet's 1x1 and
+    # 3x3 convolutions at each size): the result depends on the spatial sizes, not the channels.
+    key = ("slide", kind, x.spatial, kernel, stride, padding, dilation, rounding, clip, same_style,
+           why_rounding, ctx.convention.name)
+    known = ctx.memo.get(key)
+    if known is None:
+        known = ctx.memo[key] = _slide(kind, x, kernel, stride, padding, dilation, rounding, clip, ctx,
+                                       same_style, why_rounding)
+    return known  # type: ignore[return-value]
+
+
+def _slide(kind: str, x: Shape, kernel: tuple[int, ...], stride: tuple[int, ...], padding: Padding,
+           dilation: tuple[int, ...], rounding: Rounding, clip: Clip, ctx: Context, same_style: str,
+           why_rounding: str) -> Slide:
     rank = x.rank
     if rank < 1:
         raise ShapeError(

@@ -137,10 +137,13 @@ class Out:
 
 @mutable
 class Context:
-    """What an op needs besides its inputs: the convention, an optional trace."""
+    """What an op needs besides its inputs: the convention, an optional trace, and a memo where
+    the untraced arithmetic that layers share (the windows of a convolution and of the pooling
+    beside it) is kept for the rest of one analysis."""
 
     convention: Convention
     trace: Trace | None = None
+    memo: dict[tuple[object, ...], object] = field(default_factory=dict)
 
 
 class Op:
