@@ -325,6 +325,7 @@ def analyze_graph(
     # layers that repeat (ResNet's identical blocks) are computed once: (op, *shapes) -> Out
     # and what the layer's numbers add to it (_counted).
     computed: dict[tuple[object, ...], tuple[Out, Counts]] = {}
+    by_id: dict[tuple[int, ...], tuple[Out, Counts]] = {}
     first_input = inputs[0].name
     limited = time_limited()
     for i, node in enumerate(graph.nodes):
@@ -353,11 +354,18 @@ def analyze_graph(
             ins = [shapes[j] for j in sources]
         try:
             if ctx.trace is None:
-                key = (op, *ins)
-                known = computed.get(key)
+                # Looked up by identity first (a C-level hash of ints): the layers alike share
+                # their op and input shapes; then by value. Both stay alive for the whole analysis
+                # (the graph holds the ops, ``shapes`` the shapes), so no id is reused.
+                same = (id(op), id(ins[0])) if len(ins) == 1 else (id(op), *map(id, ins))
+                known = by_id.get(same)
                 if known is None:
-                    out = op.infer(ins, ctx)
-                    known = computed[key] = (out, _counted(out, type(op).weighted))
+                    key = (op, *ins)
+                    known = computed.get(key)
+                    if known is None:
+                        out = op.infer(ins, ctx)
+                        known = computed[key] = (out, _counted(out, type(op).weighted))
+                    by_id[same] = known
                 out, counts = known
             else:
                 out = op.infer(ins, ctx)  # a derivation is recorded afresh for each layer
