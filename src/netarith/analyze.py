@@ -337,7 +337,7 @@ def analyze_graph(
         if traces is not None:
             ctx = Context(conv, traces.setdefault(name, Trace()))
         else:
-            ctx = traced if name == trace_layer else quiet
+            ctx = traced if trace_layer is not None and name == trace_layer else quiet
         train_only = node.train_only or bool(training and names and all(n in training for n in names))
         if train_only:
             training.add(name)
@@ -347,7 +347,8 @@ def analyze_graph(
                 skipped[name] = f"fed by {fed_by}, which is left out"
                 continue
         if len(names) == 1:
-            source = before_at if names[0] == before else position[names[0]]
+            first = names[0]  # most often the very string object of the layer before's name
+            source = before_at if first is before or first == before else position[first]
             ins = [shapes[source]]
         else:
             sources = [position[n] for n in names]
