@@ -500,7 +500,11 @@ def markdown(data: dict[str, Any], svg: Path | None) -> str:
         "(`bench/peak.py`; a parent's `ru_maxrss` would count the parent's memory copied at the fork).",
         "- Times are `time.perf_counter` around the call, after `gc.collect()`; min, median and max over "
         "the repeats. The side-by-side runs alternate the tools, so a busy moment of the machine falls on "
-        "all of them; each tool's first call is a warm-up and is shown apart.",
+        "all of them; each tool's first call is a warm-up and is shown apart. There, what the set-up made "
+        "(torch, torchvision, the module, the zoo's graph) is first moved out of the collector's reach "
+        "(`gc.freeze()`), so that the collection before each call walks what the calls left rather than "
+        "a million objects, which flushed the processor's caches and cost a 2 ms call a fifth of its "
+        "time (a 200 ms one, nothing measurable); every tool is timed under the same rule.",
         "- The peers run as a user would call them: `torchinfo.summary(model, input_size=(1, 3, 224, 224), "
         "col_names=(\"output_size\", \"num_params\", \"mult_adds\"), verbose=0)`, "
         "`FlopCountAnalysis(model, x).total()` with `parameter_count`, "
