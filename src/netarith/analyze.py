@@ -20,7 +20,7 @@ each number was computed (``trace.py``; ``netarith explain`` prints it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._values import field, frozen, replace
@@ -203,22 +203,27 @@ class Report:
     dtype: str = "float32"
     #: training-only layers left out in eval mode because they do not fit the input: (name, why)
     skipped: tuple[tuple[str, str], ...] = ()
-    _index: dict[str, int] = field(init=False, repr=False, compare=False)
+    _index: dict[str, int] | None = field(init=False, default=None, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        nodes = self.graph.nodes
-        if len(nodes) == len(self.layers) and all(r.node is n for r, n in zip(self.layers, nodes)):
-            index = self.graph._index  # a layer per node, in order: the graph's index serves (and
-            # a 100,000-layer report holds one dict of names, not two)
-        else:
-            index = {r.name: i for i, r in enumerate(self.layers)}
-        object.__setattr__(self, "_index", index)
+    def _positions(self) -> dict[str, int]:
+        """Each layer's position by name, made when a layer is first looked up by name."""
+        index = self._index
+        if index is None:
+            nodes = self.graph.nodes
+            if len(nodes) == len(self.layers) and all(r.node is n for r, n in zip(self.layers, nodes)):
+                index = self.graph._index  # a layer per node, in order: the graph's index serves (and
+                # a 100,000-layer report holds one dict of names, not two)
+            else:
+                index = {r.name: i for i, r in enumerate(self.layers)}
+            object.__setattr__(self, "_index", index)
+        return index
 
     def __getitem__(self, name: str) -> LayerResult:
+        index = self._positions()
         try:
-            return self.layers[self._index[name]]
+            return self.layers[index[name]]
         except KeyError:
-            raise NetarithError(f"no layer named {name!r}{did_you_mean(name, self._index)}") from None
+            raise NetarithError(f"no layer named {name!r}{did_you_mean(name, index)}") from None
 
     def __iter__(self) -> Iterator[LayerResult]:
         return iter(self.layers)
@@ -326,6 +331,8 @@ def analyze_graph(
     # and what the layer's numbers add to it (_counted).
     computed: dict[tuple[object, ...], tuple[Out, Counts]] = {}
     by_id: dict[tuple[int, ...], tuple[Out, Counts]] = {}
+    uses: dict[int, list[Any]] = {}  # id(counts) -> [counts, how many layers have them]
+    not_counted: list[str] = []  # the layers with a quantity that could not be counted
     first_input = inputs[0].name
     limited = time_limited()
     for i, node in enumerate(graph.nodes):
@@ -414,12 +421,20 @@ def analyze_graph(
         if ctx.trace is not None:
             _explain_counts(ctx.trace, out, counts.macs, counts.connections)
         append(LayerResult(node, counts, rf, warnings))
+        # The totals add each Counts times the layers that have it (layers alike share one).
+        used = uses.get(id(counts))
+        if used is None:
+            uses[id(counts)] = [counts, 1]
+        else:
+            used[1] += 1
+        if counts.uncounted:
+            not_counted.append(name)
     return Report(
         model=graph.name or "network",
         convention=conv,
         inputs=tuple(n.op.shape for n in inputs),  # type: ignore[attr-defined]
         layers=tuple(results),
-        totals=_totals(results, DTYPES[dtype], tuple(skipped)),
+        totals=_totals(uses.values(), not_counted, DTYPES[dtype], tuple(skipped)),
         skipped=tuple(skipped.items()),
         graph=graph,
         dtype=dtype,
@@ -467,21 +482,19 @@ def _explain_counts(trace: Trace, out: Out, macs: int, connections: int) -> None
                        note="the layer adds no links between units")
 
 
-def _totals(results: list[LayerResult], nbytes: int, left_out: tuple[str, ...] = ()) -> Totals:
+def _totals(uses: Iterable[list[Any]], not_counted: list[str], nbytes: int,
+            left_out: tuple[str, ...] = ()) -> Totals:
+    """The totals from each distinct Counts and how many layers have it."""
     params = trainable = buffers = neurons = activations = macs = connections = 0
-    not_counted = []
-    for r in results:  # one pass, not a sum() per total: a long chain has many layers
-        c = r.counts
-        params += c.params
-        trainable += c.trainable
-        buffers += c.buffers
-        activations += c.neurons
-        macs += c.macs
-        connections += c.connections
+    for c, n in uses:
+        params += n * c.params
+        trainable += n * c.trainable
+        buffers += n * c.buffers
+        activations += n * c.neurons
+        macs += n * c.macs
+        connections += n * c.connections
         if c.weighted:
-            neurons += c.neurons
-        if c.uncounted:
-            not_counted.append(r.name)
+            neurons += n * c.neurons
     return Totals(
         params=params,
         trainable_params=trainable,
