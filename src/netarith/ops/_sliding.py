@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .._values import frozen
+from .._values import field, frozen
 from ..arith import same_padding, window_count
 from ..conventions import Clip, Rounding
 from ..errors import ShapeError
@@ -36,10 +36,13 @@ class Slide:
     overhang: tuple[int, ...]  # implicit end padding added by rounding up
     warnings: tuple[str, ...]
     rules: tuple[DimRule, ...] = ()  # how each spatial output follows from the input size
+    #: the receptive-field rule: (k_eff, stride, left padding) per axis (made with the slide, which
+    #: the layers alike share, rather than again for each)
+    rf: Windows = field(init=False, repr=False, compare=False)
 
-    @property
-    def rf(self) -> Windows:
-        return Windows(tuple([(ke, s, p[0]) for ke, s, p in zip(self.k_eff, self.stride, self.pads)]))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rf", Windows(tuple([(ke, s, p[0]) for ke, s, p in zip(self.k_eff, self.stride,
+                                                                                        self.pads)])))
 
 
 def slide(

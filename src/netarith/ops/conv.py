@@ -91,10 +91,11 @@ class Conv(Op):
         if self.padding_mode in ("reflect", "circular") and conv.name == "pytorch":
             _check_wrap_padding(self.padding_mode, x, sl.pads)
         out = Shape((self.out, *sl.out))
+        numel = out.numel
         fan_in = (x.channels // self.groups) * math.prod(sl.kernel)
         bias = self.out if self.bias else 0
         params = self.out * fan_in + bias
-        macs = out.numel * fan_in
+        macs = numel * fan_in
         trace = ctx.trace
         if trace is not None:
             kern = "*".join(map(str, sl.kernel))
@@ -117,7 +118,7 @@ class Conv(Op):
             out,
             params=params,
             macs=macs,
-            extras={"bias": out.numel} if self.bias else {},
+            extras={"bias": numel} if self.bias else {},
             warnings=sl.warnings,
             rf=sl.rf,
             sizes=SizeRule((Fixed(self.out), *sl.rules), at_least=self._wrap_limits(sl.pads, conv.name)),
