@@ -333,7 +333,7 @@ def analyze_graph(
     by_id: dict[tuple[int, ...], tuple[Out, Counts]] = {}
     uses: dict[int, list[Any]] = {}  # id(counts) -> [counts, how many layers have them]
     not_counted: list[str] = []  # the layers with a quantity that could not be counted
-    first_input = inputs[0].name
+    first_at = position[inputs[0].name]  # the notes of the graph are the first input's warnings
     limited = time_limited()
     for i, node in enumerate(graph.nodes):
         if limited:
@@ -345,7 +345,10 @@ def analyze_graph(
             ctx = Context(conv, traces.setdefault(name, Trace()))
         else:
             ctx = traced if trace_layer is not None and name == trace_layer else quiet
-        train_only = node.train_only or bool(training and names and all(n in training for n in names))
+        layer_trace = ctx.trace
+        train_only = node.train_only
+        if training and not train_only and names and all(n in training for n in names):
+            train_only = True  # fed only by training-only layers
         if train_only:
             training.add(name)
         if skipped:
@@ -361,7 +364,7 @@ def analyze_graph(
             sources = [position[n] for n in names]
             ins = [shapes[j] for j in sources]
         try:
-            if ctx.trace is None:
+            if layer_trace is None:
                 # Looked up by identity first (a C-level hash of ints): the layers alike share
                 # their op and input shapes; then by value. Both stay alive for the whole analysis
                 # (the graph holds the ops, ``shapes`` the shapes), so no id is reused.
@@ -393,7 +396,7 @@ def analyze_graph(
         shape = out.shape
         shapes[i] = shape
         before, before_at = name, i
-        if out.rf is ELEMENTWISE and len(names) == 1 and ctx.trace is None:
+        if out.rf is ELEMENTWISE and len(names) == 1 and layer_trace is None:
             # Most layers (activations, normalisations) keep their input's field: apply's
             # answer, without building its arguments.
             rf: RF | None = fields[source]
@@ -401,25 +404,25 @@ def analyze_graph(
                 rf = None
             note = None
         elif isinstance(op, Input):
-            rf = input_rf(shape.rank, ctx.trace)
+            rf = input_rf(shape.rank, layer_trace)
             note = None
         else:
             in_fields = [fields[source]] if len(names) == 1 else [fields[j] for j in sources]
-            rf, note = apply(out.rf, in_fields, [s.dims for s in ins], shape.dims, ctx.trace)
+            rf, note = apply(out.rf, in_fields, [s.dims for s in ins], shape.dims, layer_trace)
         fields[i] = rf
         warnings = out.warnings if note is None else (*out.warnings, note)
-        if name == first_input and graph.notes:
+        if i == first_at and graph.notes:
             warnings = (*warnings, *graph.notes)
         if train_only and mode == "eval" and counts.macs:
             macs = counts.macs
             warnings = (*warnings, f"runs only in training: its {macs:,} MACs are not counted in eval mode")
-            if ctx.trace is not None:
-                ctx.trace.step("macs", "0 in eval mode", "0", 0, note="the layer runs only in training")
+            if layer_trace is not None:
+                layer_trace.step("macs", "0 in eval mode", "0", 0, note="the layer runs only in training")
             # MACs + bias adds, with no MACs in this mode (an op's own count of links is kept)
             connections = counts.extras.get("bias", 0) if out.connections is None else counts.connections
             counts = replace(counts, macs=0, connections=connections)
-        if ctx.trace is not None:
-            _explain_counts(ctx.trace, out, counts.macs, counts.connections)
+        if layer_trace is not None:
+            _explain_counts(layer_trace, out, counts.macs, counts.connections)
         append(LayerResult(node, counts, rf, warnings))
         # The totals add each Counts times the layers that have it (layers alike share one).
         used = uses.get(id(counts))
