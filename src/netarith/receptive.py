@@ -250,13 +250,8 @@ def _windows_quick(rf: RF, axes: tuple[tuple[int, Num, int], ...]) -> RF | None:
         empty = False
         window = axes[n - 1]
         if axis is not last_in or window != last_window:
-            k_eff, stride, pad = window
             last_in, last_window = axis, window
-            last_out = axis if k_eff == 1 and stride == 1 and pad == 0 else AxisRF(
-                _norm(axis.size + (k_eff - 1) * axis.jump),  # the formulas of _window
-                _norm(axis.jump * stride),
-                _norm(axis.pad + pad * axis.jump),
-            )
+            last_out = _windowed(axis, *window)
         changed = changed or last_out is not axis
         out.append(last_out)
     if empty:
@@ -272,15 +267,8 @@ def _windows_square(rf: RF, axes: tuple[tuple[int, Num, int], ...]) -> RF | None
     axis = rf[1]
     if axis is None or axis is not rf[2] or axes[0] != axes[1]:
         return None
-    k_eff, stride, pad = axes[0]
-    if k_eff == 1 and stride == 1 and pad == 0:
-        return rf
-    out = AxisRF(  # the formulas of _window
-        _norm(axis.size + (k_eff - 1) * axis.jump),
-        _norm(axis.jump * stride),
-        _norm(axis.pad + pad * axis.jump),
-    )
-    return (rf[0], out, out)
+    out = _windowed(axis, *axes[0])
+    return rf if out is axis else (rf[0], out, out)
 
 
 def _merge_square(ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]],
@@ -312,15 +300,21 @@ def _n(x: Num) -> str:
     return fmt_num(x)
 
 
-def _window(a: AxisRF, k_eff: int, stride: Num, pad: int, *, trace: Trace | None = None,
-            name: str = "") -> AxisRF:
-    if k_eff == 1 and stride == 1 and pad == 0 and trace is None:
-        return a  # a 1-wide window, stride 1, no padding (a 1x1 convolution): the field as it is
-    out = AxisRF(
+def _windowed(a: AxisRF, k_eff: int, stride: Num, pad: int) -> AxisRF:
+    """The field after a window (k_eff, stride, left padding): the input's own for a 1-wide window,
+    stride 1, no padding (a 1x1 convolution)."""
+    if k_eff == 1 and stride == 1 and pad == 0:
+        return a
+    return AxisRF(
         _norm(a.size + (k_eff - 1) * a.jump),
         _norm(a.jump * stride),
         _norm(a.pad + pad * a.jump),
     )
+
+
+def _window(a: AxisRF, k_eff: int, stride: Num, pad: int, *, trace: Trace | None = None,
+            name: str = "") -> AxisRF:
+    out = _windowed(a, k_eff, stride, pad)
     if trace is not None:
         trace.step(f"rf.size {name}", "r_in + (k_eff - 1) * j_in", f"{_n(a.size)} + ({k_eff} - 1) * {_n(a.jump)}",
                    out.size)

@@ -22,6 +22,8 @@ from typing import Any, TypeGuard
 import torch
 from torch.nn import functional as F
 
+from ..arith import window_count
+
 __all__ = ["SHAPED", "empty"]
 
 Rule = Callable[[tuple[Any, ...], dict[str, Any]], "torch.Tensor | None"]
@@ -56,7 +58,7 @@ def _per_axis(value: Any, n: int) -> tuple[int, ...] | None:
 
 def _conv(spatial: int) -> Rule:
     """``F.conv{1,2,3}d`` with numeric padding on a batched input.
-    Output size per axis: floor((i + 2p - d(k - 1) - 1) / s) + 1 (PyTorch's Conv2d documentation)."""
+    Output size per axis: arith.window_count, rounding down (PyTorch's Conv2d documentation)."""
     names = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
 
     def rule(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor | None:
@@ -82,10 +84,9 @@ def _conv(spatial: int) -> Rule:
             return None
         sizes = []
         for i, k, s, p, d in zip(x.shape[2:], w.shape[2:], stride, padding, dilation):
-            span = i + 2 * p - d * (k - 1) - 1
-            if span < 0:
-                return None
-            sizes.append(span // s + 1)
+            if i + 2 * p < d * (k - 1) + 1:
+                return None  # the window does not fit: PyTorch's own kernel says how
+            sizes.append(window_count(i, k, s, p, p, d, "floor", "none").out)
         return empty(x, (x.shape[0], out_c, *sizes))
     return rule
 
