@@ -31,7 +31,7 @@ from .errors import NetarithError, ShapeError, SpecError, did_you_mean
 from .graph import Graph, Node
 from .ops.base import Context, Out
 from .ops.input import Input
-from .receptive import ELEMENTWISE, RF, apply, input_rf, to_json
+from .receptive import ELEMENTWISE, RF, Windows, apply, input_rf, through_windows, to_json
 from .shape import Shape
 from .trace import Trace, fmt_num
 
@@ -316,6 +316,7 @@ def analyze_graph(
         raise NetarithError("the network has no input: add a line like 'input 3x224x224'")
     quiet = Context(conv)
     traced = Context(conv, trace)
+    tracing = traces is not None or trace_layer is not None
     # Each layer's shape and field by its position in graph.nodes (lists, not dicts by name: a
     # long network's dicts outgrow the caches); a layer fed by the one before reads them directly.
     position = graph._index
@@ -327,25 +328,27 @@ def analyze_graph(
     training: set[str] = set()  # train-only layers and everything fed only by them
     skipped: dict[str, str] = {}  # train-only layers that do not fit the input, left out in eval mode
     # What an op computes depends only on the op, its input shapes and the convention, so
-    # layers that repeat (ResNet's identical blocks) are computed once: (op, *shapes) -> Out
-    # and what the layer's numbers add to it (_counted).
-    computed: dict[tuple[object, ...], tuple[Out, Counts]] = {}
-    by_id: dict[tuple[int, ...], tuple[Out, Counts]] = {}
-    uses: dict[int, list[Any]] = {}  # id(counts) -> [counts, how many layers have them]
+    # layers that repeat (ResNet's identical blocks) are computed once: (op, *shapes) -> [its Out,
+    # its Counts, how many layers have them]. The totals add each Counts times its layers.
+    computed: dict[tuple[object, ...], list[Any]] = {}
+    by_id: dict[tuple[int, ...], list[Any]] = {}
+    own: list[Counts] = []  # the counts of a layer computed on its own (traced, or in eval mode)
     not_counted: list[str] = []  # the layers with a quantity that could not be counted
     first_at = position[inputs[0].name]  # the notes of the graph are the first input's warnings
     limited = time_limited()
+    layer_trace: Trace | None = None
     for i, node in enumerate(graph.nodes):
         if limited:
             check_deadline()
         op = node.op
         names = node.inputs
         name = node.name
-        if traces is not None:
-            ctx = Context(conv, traces.setdefault(name, Trace()))
-        else:
-            ctx = traced if trace_layer is not None and name == trace_layer else quiet
-        layer_trace = ctx.trace
+        if tracing:
+            if traces is not None:
+                ctx = Context(conv, traces.setdefault(name, Trace()))
+            else:
+                ctx = traced if name == trace_layer else quiet
+            layer_trace = ctx.trace
         train_only = node.train_only
         if training and not train_only and names and all(n in training for n in names):
             train_only = True  # fed only by training-only layers
@@ -356,59 +359,63 @@ def analyze_graph(
             if fed_by is not None:
                 skipped[name] = f"fed by {fed_by}, which is left out"
                 continue
+        ins: list[Shape] | None = None
         if len(names) == 1:
             first = names[0]  # most often the very string object of the layer before's name
             source = before_at if first is before or first == before else position[first]
-            ins = [shapes[source]]
+            # Looked up by identity first (a C-level hash of ints): the layers alike share their
+            # op and input shapes; then by value. Both stay alive for the whole analysis (the
+            # graph holds the ops, ``shapes`` the shapes), so no id is reused.
+            same: tuple[int, ...] = (id(op), id(shapes[source]))
         else:
             sources = [position[n] for n in names]
             ins = [shapes[j] for j in sources]
-        try:
-            if layer_trace is None:
-                # Looked up by identity first (a C-level hash of ints): the layers alike share
-                # their op and input shapes; then by value. Both stay alive for the whole analysis
-                # (the graph holds the ops, ``shapes`` the shapes), so no id is reused.
-                same = (id(op), id(ins[0])) if len(ins) == 1 else (id(op), *map(id, ins))
-                known = by_id.get(same)
-                if known is None:
+            same = (id(op), *map(id, ins))
+        entry = by_id.get(same) if layer_trace is None else None
+        if entry is None:
+            if ins is None:
+                ins = [shapes[source]]
+            try:
+                if layer_trace is None:
                     key = (op, *ins)
-                    known = computed.get(key)
-                    if known is None:
-                        out = op.infer(ins, ctx)
-                        known = computed[key] = (out, _counted(out, type(op).weighted))
-                    by_id[same] = known
-                out, counts = known
-            else:
-                out = op.infer(ins, ctx)  # a derivation is recorded afresh for each layer
-                counts = _counted(out, type(op).weighted)
-        except ShapeError as exc:
-            if train_only and mode == "eval":
-                # PyTorch does not run an auxiliary head in eval mode, so a head that does not
-                # fit this input is no error: it is left out, and said so, not counted as zero.
-                skipped[name] = str(exc)
-                continue
-            where = f"line {node.line}: " if node.line else ""
-            message = str(exc)
-            got = ", ".join(str(s) for s in ins)
-            if got and not all(str(s) in message for s in ins):
-                message += f" [input {got}]"
-            raise ShapeError(f"{where}{name}: {message}", layer=name, line=node.line) from None
+                    entry = computed.get(key)
+                    if entry is None:
+                        out = op.infer(ins, quiet)
+                        entry = computed[key] = [out, _counted(out, type(op).weighted), 0]
+                    by_id[same] = entry
+                else:
+                    out = op.infer(ins, ctx)  # a derivation is recorded afresh for each layer
+                    entry = [out, _counted(out, type(op).weighted), 0]  # counted in ``own``
+            except ShapeError as exc:
+                if train_only and mode == "eval":
+                    # PyTorch does not run an auxiliary head in eval mode, so a head that does not
+                    # fit this input is no error: it is left out, and said so, not counted as zero.
+                    skipped[name] = str(exc)
+                    continue
+                raise _located(exc, node, ins) from None
+        out, counts = entry[0], entry[1]
         shape = out.shape
         shapes[i] = shape
         before, before_at = name, i
-        if out.rf is ELEMENTWISE and len(names) == 1 and layer_trace is None:
-            # Most layers (activations, normalisations) keep their input's field: apply's
-            # answer, without building its arguments.
+        rule = out.rf
+        note = None
+        if len(names) == 1 and layer_trace is None:
+            # The usual layers, untraced: apply's answers without building its arguments.
             rf: RF | None = fields[source]
-            if rf is not None and len(rf) != len(shape.dims):
-                rf = None
-            note = None
+            if rule is ELEMENTWISE:  # an activation, a normalisation: the input's field
+                if rf is not None and len(rf) != len(shape.dims):
+                    rf = None
+            elif type(rule) is Windows:  # a convolution, a pooling
+                rf = through_windows(rf, rule.axes)
+            else:
+                rf, note = apply(rule, [rf], [shapes[source].dims], shape.dims)
         elif isinstance(op, Input):
             rf = input_rf(shape.rank, layer_trace)
-            note = None
         else:
+            if ins is None:
+                ins = [shapes[source]]
             in_fields = [fields[source]] if len(names) == 1 else [fields[j] for j in sources]
-            rf, note = apply(out.rf, in_fields, [s.dims for s in ins], shape.dims, layer_trace)
+            rf, note = apply(rule, in_fields, [s.dims for s in ins], shape.dims, layer_trace)
         fields[i] = rf
         warnings = out.warnings if note is None else (*out.warnings, note)
         if i == first_at and graph.notes:
@@ -423,25 +430,36 @@ def analyze_graph(
             counts = replace(counts, macs=0, connections=connections)
         if layer_trace is not None:
             _explain_counts(layer_trace, out, counts.macs, counts.connections)
-        append(LayerResult(node, counts, rf, warnings))
-        # The totals add each Counts times the layers that have it (layers alike share one).
-        used = uses.get(id(counts))
-        if used is None:
-            uses[id(counts)] = [counts, 1]
+            own.append(counts)
+        elif counts is entry[1]:
+            entry[2] += 1
         else:
-            used[1] += 1
+            own.append(counts)
+        append(LayerResult(node, counts, rf, warnings))
         if counts.uncounted:
             not_counted.append(name)
+    uses = [(c, n) for _, c, n in computed.values()]
+    uses += [(c, 1) for c in own]
     return Report(
         model=graph.name or "network",
         convention=conv,
         inputs=tuple(n.op.shape for n in inputs),  # type: ignore[attr-defined]
         layers=tuple(results),
-        totals=_totals(uses.values(), not_counted, DTYPES[dtype], tuple(skipped)),
+        totals=_totals(uses, not_counted, DTYPES[dtype], tuple(skipped)),
         skipped=tuple(skipped.items()),
         graph=graph,
         dtype=dtype,
     )
+
+
+def _located(exc: ShapeError, node: Node, ins: Sequence[Shape]) -> ShapeError:
+    """A layer's shape error with its line, its name and, unless it says them, its input shapes."""
+    where = f"line {node.line}: " if node.line else ""
+    message = str(exc)
+    got = ", ".join(str(s) for s in ins)
+    if got and not all(str(s) in message for s in ins):
+        message += f" [input {got}]"
+    return ShapeError(f"{where}{node.name}: {message}", layer=node.name, line=node.line)
 
 
 def _counted(out: Out, weighted: bool) -> Counts:
@@ -485,7 +503,7 @@ def _explain_counts(trace: Trace, out: Out, macs: int, connections: int) -> None
                        note="the layer adds no links between units")
 
 
-def _totals(uses: Iterable[list[Any]], not_counted: list[str], nbytes: int,
+def _totals(uses: Iterable[tuple[Counts, int]], not_counted: list[str], nbytes: int,
             left_out: tuple[str, ...] = ()) -> Totals:
     """The totals from each distinct Counts and how many layers have it."""
     params = trainable = buffers = neurons = activations = macs = connections = 0

@@ -70,10 +70,12 @@ class Graph:
     #: dropped); the analysis shows them as warnings of the first input. Not part of equality.
     notes: tuple[str, ...] = field(default=(), compare=False)
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
+    _inputs: tuple[Node, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         nodes = tuple(self.nodes)
         index: dict[str, int] = {}
+        inputs: list[Node] = []
         in_order = True  # every input written before its layer: no sort needed
         # One pass over the nodes, not one per check: a long network's nodes fill more than the
         # processor's caches, and each pass would fetch them all again.
@@ -83,6 +85,8 @@ class Graph:
             if name in index:
                 raise GraphError(f"{_at(node)}duplicate layer name {name!r}", layer=name, line=node.line)
             _check_arity(node)
+            if isinstance(node.op, Input):
+                inputs.append(node)
             if in_order:
                 for source in node.inputs:
                     if source not in index:
@@ -98,8 +102,10 @@ class Graph:
                         )
             nodes = _toposort(nodes, index)
             index = {node.name: i for i, node in enumerate(nodes)}
+            inputs = [node for node in nodes if isinstance(node.op, Input)]
         object.__setattr__(self, "nodes", nodes)
         object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_inputs", tuple(inputs))
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)
@@ -121,7 +127,8 @@ class Graph:
 
     @property
     def inputs(self) -> tuple[Node, ...]:
-        return tuple(n for n in self.nodes if isinstance(n.op, Input))
+        """The input layers, in order."""
+        return self._inputs
 
     @property
     def outputs(self) -> tuple[Node, ...]:

@@ -42,6 +42,7 @@ __all__ = [
     "Windows",
     "apply",
     "input_rf",
+    "through_windows",
     "to_json",
 ]
 
@@ -144,9 +145,7 @@ def apply(rule: RFRule, ins: Sequence[RF | None], in_dims: Sequence[tuple[int, .
     if rule is ELEMENTWISE and len(ins) == 1:  # the usual layer: an activation, a normalisation
         rf, warning = _kept(ins[0], len(out_dims), trace), None
     elif trace is None and type(rule) is Windows:  # a convolution, a pooling
-        first = ins[0] if ins else None
-        rf, warning = (None if first is None else _windows_square(first, rule.axes)
-                       or _windows_quick(first, rule.axes)), None
+        rf, warning = through_windows(ins[0] if ins else None, rule.axes), None
     elif trace is None and rule is ELEMENTWISE and (merged := _merge_square(ins, in_dims, out_dims)):
         rf, warning = merged  # a residual add of two square maps
     elif trace is None and rule is ELEMENTWISE and _unbroadcast(ins, in_dims, out_dims):
@@ -157,6 +156,13 @@ def apply(rule: RFRule, ins: Sequence[RF | None], in_dims: Sequence[tuple[int, .
         trace.note("rf", "no receptive field: the positions of the input are mixed from here on"
                    if any(i is not None for i in ins) else "no receptive field (the input has none)")
     return rf, warning
+
+
+def through_windows(rf: RF | None, axes: tuple[tuple[int, Num, int], ...]) -> RF | None:
+    """The field after sliding windows (a convolution, a pooling), untraced."""
+    if rf is None:
+        return None
+    return _windows_square(rf, axes) or _windows_quick(rf, axes)
 
 
 def _apply(rule: RFRule, ins: Sequence[RF | None], in_dims: Sequence[tuple[int, ...]],
