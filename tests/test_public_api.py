@@ -35,3 +35,19 @@ def test_import_uses_the_standard_library_only() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == ""
+
+
+def test_a_command_starts_without_typing_dataclasses_or_inspect() -> None:
+    """Their imports were most of a command's start-up: the modules a command loads use typing
+    only when type-checked, and ``_values`` in place of dataclasses (which imports inspect)."""
+    code = (
+        "import contextlib, io, sys\n"
+        "from netarith.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    for argv in (['analyze', 'alexnet-paper'], ['analyze', 'resnet50', '--format', 'json'],\n"
+        "                 ['audit', 'alexnet-paper'], ['sizes', 'resnet50']):\n"
+        "        assert main(argv) == 0, argv\n"
+        "print(','.join(m for m in ('typing', 'dataclasses', 'inspect') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == ""

@@ -17,8 +17,6 @@ server load when a function that needs them is called.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from .analyze import DTYPES, LayerResult, Report, Totals, analyze
 from .builder import Builder
 from .conventions import CONVENTIONS, Convention, get_convention
@@ -36,7 +34,10 @@ from .notation import parse, to_notation
 from .shape import Shape
 from .sources import load
 
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from torch import nn
 
 __version__ = "0.1.0"

@@ -24,21 +24,26 @@ netarith._values.FrozenInstanceError: cannot assign to field 'x'
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from operator import attrgetter
 from types import MemberDescriptorType
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
-if TYPE_CHECKING:  # the type checker's view; typing has it only from Python 3.11
-    from typing_extensions import dataclass_transform
+# Importing typing costs a command's start-up 3 ms (a tenth of it), so netarith's modules read
+# it only when type-checked; here, what the decorators need of it at run time is written out.
+TYPE_CHECKING = False  # typing's constant
+if TYPE_CHECKING:
+    from typing import Any, TypeVar, overload
+
+    from typing_extensions import dataclass_transform  # in typing only from Python 3.11
+
+    _C = TypeVar("_C", bound=type)
+    _T = TypeVar("_T")
 else:
-    def dataclass_transform(**_: Any) -> Callable[[Any], Any]:
+    def dataclass_transform(**_: object) -> Callable[[object], object]:
         return lambda function: function
 
 __all__ = ["MISSING", "Field", "FrozenInstanceError", "field", "fields", "frozen", "mutable", "replace"]
-
-_C = TypeVar("_C", bound=type)
-_T = TypeVar("_T")
 
 
 class _Missing:
@@ -102,10 +107,11 @@ def replace(obj: _T, /, **changes: Any) -> _T:
     return obj.__class__(**changes)
 
 
-@overload
-def frozen(cls: _C, /) -> _C: ...
-@overload
-def frozen(*, kw_only: bool = False, slots: bool = True, cache_hash: bool = False) -> Callable[[_C], _C]: ...
+if TYPE_CHECKING:  # the two ways to apply it, for type checkers
+    @overload
+    def frozen(cls: _C, /) -> _C: ...
+    @overload
+    def frozen(*, kw_only: bool = False, slots: bool = True, cache_hash: bool = False) -> Callable[[_C], _C]: ...
 @dataclass_transform(frozen_default=True, field_specifiers=(field, Field))
 def frozen(cls: _C | None = None, /, *, kw_only: bool = False, slots: bool = True,
            cache_hash: bool = False) -> _C | Callable[[_C], _C]:
@@ -116,10 +122,11 @@ def frozen(cls: _C | None = None, /, *, kw_only: bool = False, slots: bool = Tru
     return wrap if cls is None else wrap(cls)
 
 
-@overload
-def mutable(cls: _C, /) -> _C: ...
-@overload
-def mutable(*, kw_only: bool = False, slots: bool = True) -> Callable[[_C], _C]: ...
+if TYPE_CHECKING:
+    @overload
+    def mutable(cls: _C, /) -> _C: ...
+    @overload
+    def mutable(*, kw_only: bool = False, slots: bool = True) -> Callable[[_C], _C]: ...
 @dataclass_transform(field_specifiers=(field, Field))
 def mutable(cls: _C | None = None, /, *, kw_only: bool = False,
            slots: bool = True) -> _C | Callable[[_C], _C]:
@@ -208,7 +215,10 @@ def _collect(cls: type, kw_only: bool) -> tuple[tuple[Field, ...], list[Field]]:
 def _is_classvar(annotation: Any) -> bool:
     if isinstance(annotation, str):  # from __future__ import annotations
         return annotation.startswith(("ClassVar", "typing.ClassVar"))
-    return annotation is ClassVar or getattr(annotation, "__origin__", None) is ClassVar
+    typing = sys.modules.get("typing")  # a ClassVar object exists only once typing is imported
+    if typing is None:
+        return False
+    return annotation is typing.ClassVar or getattr(annotation, "__origin__", None) is typing.ClassVar
 
 
 def _with_slots(cls: type, all_fields: tuple[Field, ...], extra: tuple[str, ...]) -> type:

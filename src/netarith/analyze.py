@@ -21,7 +21,6 @@ each number was computed (``trace.py``; ``netarith explain`` prints it).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
 from ._values import field, frozen, replace
 from .conventions import Convention, get_convention
@@ -35,7 +34,10 @@ from .receptive import ELEMENTWISE, RF, Windows, apply, input_rf, through_window
 from .shape import Shape
 from .trace import Trace, fmt_num
 
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from .sources import Source
 
 __all__ = ["DTYPES", "Counts", "LayerResult", "Report", "Totals", "analyze", "analyze_graph"]

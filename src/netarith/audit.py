@@ -24,7 +24,6 @@ import math
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from fractions import Fraction
-from typing import Any
 
 from ._values import frozen, mutable, replace
 from .analyze import Report, analyze_graph
@@ -36,6 +35,10 @@ from .graph import Graph, Node
 from .ops.base import Context, Op, Out, arg_fields
 from .ops.input import Input
 from .shape import Shape
+
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["AuditReport", "ClaimResult", "Explanation", "audit", "audit_claims"]
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 
 from .errors import GraphError, SpecError, did_you_mean
 from .graph import Graph, Node
@@ -34,6 +33,10 @@ from .notation.values import coerce
 from .ops.base import REGISTRY, Op
 from .ops.input import Input
 from .shape import Shape
+
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Builder"]
 

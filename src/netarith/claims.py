@@ -20,11 +20,14 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 from ._values import frozen, replace
 from .errors import NotationError, SourceError, SpecError, did_you_mean
 from .yamlite import load_documents
+
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "LAYER_QUANTITIES",

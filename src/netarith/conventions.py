@@ -27,15 +27,19 @@ runtime: a 32-wide axis pooled by k1 s2 in ceil mode gives 16, not 17.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from ._values import frozen
 from .errors import SpecError, did_you_mean
 
 __all__ = ["CONVENTIONS", "Clip", "Convention", "Rounding", "get_convention"]
 
-Rounding = Literal["floor", "ceil"]
-Clip = Literal["pytorch", "caffe", "none"]
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Rounding = Literal["floor", "ceil"]
+    Clip = Literal["pytorch", "caffe", "none"]
+else:  # the names, for the modules that import them; their values matter to type checkers only
+    Rounding = Clip = str
 
 
 @frozen

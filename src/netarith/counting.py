@@ -45,13 +45,16 @@ import math
 import re
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
 
 from ._values import frozen
 from .analyze import LayerResult, Report
 from .errors import NetarithError, SpecError, did_you_mean
 from .ops.base import Context
 from .shape import Shape
+
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ITEMS", "TOOLS", "Count", "count", "describe", "reconcile", "render"]
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
 from ._values import frozen
 from .analyze import Report, analyze_graph
@@ -38,7 +37,10 @@ from .shape import Shape
 from .sizerules import Window
 from .trace import Step, Trace
 
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from .sources import Source
 
 __all__ = ["Alternative", "Explanation", "LayerExplanation", "explain", "render"]

@@ -32,7 +32,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
 
 from ._values import field, frozen
 from .arith import same_padding, window_count
@@ -60,7 +59,10 @@ from .sizerules import (
     Window,
 )
 
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from .sources import Source
 
 __all__ = ["Check", "LayerForm", "Probe", "SizeModel", "Sizes", "size_model", "sizes"]

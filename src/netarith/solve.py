@@ -14,7 +14,6 @@ carries the derivation that proves it (``trace.py``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
 from ._values import field, frozen
 from .arith import ceil_div, same_padding, transposed_size, window_count
@@ -24,7 +23,10 @@ from .errors import NetarithError, ShapeError, SpecError
 from .shape import Shape
 from .trace import Step, Trace
 
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from .sources import Source
 
 __all__ = [

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable, Sequence
-from typing import Union
 
 from .errors import SourceError, did_you_mean
 from .graph import Graph
@@ -19,7 +18,7 @@ from .shape import Shape
 
 __all__ = ["LOADERS", "MAX_TEXT_BYTES", "Source", "load"]
 
-Source = Union[Graph, str, "os.PathLike[str]"]
+Source = Graph | str | os.PathLike[str]
 
 #: Importers by file suffix: "module:function" taking a Path (and, if given, ``input=``
 #: the per-sample input shape the user asked for) and returning a Graph.

@@ -35,12 +35,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
 
 from ._values import field, frozen
 from .errors import NetarithError, SpecError
 
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from .sources import Source
 
 __all__ = ["ErrorAnswer", "read_error"]

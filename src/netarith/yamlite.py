@@ -11,10 +11,13 @@ located :class:`NotationError` rather than misread. Scalars stay strings, except
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from ._values import frozen
 from .errors import NotationError
+
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["load", "load_documents"]
 

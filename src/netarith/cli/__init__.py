@@ -12,9 +12,12 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from ..errors import NetarithError
+
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["COMMANDS", "main"]
 

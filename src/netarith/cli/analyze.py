@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from ..analyze import DTYPES
 from ..counting import TOOLS as _TOOLS
 from .common import add_analysis, add_source, read_graph, write_output
+
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMATS = ("table", "json", "csv", "markdown")
 COUNTERS = tuple(_TOOLS)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
 from .common import add_analysis, add_source, read_graph, write_output
 from .sizes import parse_range
+
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 #: solutions shown with their derivation before the rest are listed by name
 SHOWN = 8

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMATS = ("table", "json", "csv", "markdown")
 _HEADER = ("name", "family", "input", "params", "GMACs", "source")

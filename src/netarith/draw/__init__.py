@@ -12,10 +12,9 @@ True
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..errors import SpecError, did_you_mean
 
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
 if TYPE_CHECKING:
     from ..analyze import Report
     from ..sources import Source

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import keyword
 import re
-from typing import TYPE_CHECKING, Any
 
 from ..analyze import analyze_graph
 from ..conventions import Convention, get_convention
@@ -21,7 +20,10 @@ from ..ops.base import Context
 from ..ops.input import Input
 from ..sources import Source, load
 
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from torch import nn
 
 __all__ = ["to_torch", "to_torch_code"]

@@ -20,9 +20,12 @@ from __future__ import annotations
 import math
 import mmap
 from pathlib import Path
-from typing import Any
 
 from ..errors import SourceError
+
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["KEEP", "strip"]
 

@@ -30,7 +30,6 @@ import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 from .._values import frozen
 from ..errors import GraphError, MissingExtraError, NetarithError, ShapeError, SourceError, SpecError
@@ -49,6 +48,10 @@ from ..ops.reshape import Flatten, Permute, Reshape, Slice
 from ..shape import Shape
 from ._common import Assembler, clean_name, parse_input
 from ._onnxwire import strip
+
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["from_model", "load"]
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from .._values import MISSING, frozen
 from ..conventions import get_convention
@@ -34,6 +33,10 @@ from ..ops.base import REGISTRY, ArgSpec, Op, arg_fields
 from ..ops.input import Input
 from ..shape import Shape
 from .values import parse_value
+
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["auto_name", "parse"]
 

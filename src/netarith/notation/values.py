@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-from typing import Any
 
 from ..errors import SpecError
 from ..ops.base import ArgSpec
 from ..shape import Shape
+
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["coerce", "format_value", "parse_value"]
 

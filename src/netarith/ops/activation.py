@@ -11,13 +11,16 @@ mask on it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
 
 from .._values import frozen
 from ..errors import ShapeError, SpecError
 from ..shape import Shape
 from ._steps import same_shape
 from .base import Context, Op, Out, TorchEmit, arg, register
+
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 __all__ = [
     "ELU",

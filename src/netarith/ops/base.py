@@ -22,7 +22,6 @@ import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
-from typing import Any, ClassVar, TypeVar
 
 from .._values import MISSING, Field, field, fields, frozen, mutable, replace
 from ..conventions import Convention
@@ -31,6 +30,12 @@ from ..receptive import ELEMENTWISE, RFRule
 from ..shape import Shape
 from ..sizerules import SizeRule
 from ..trace import Trace
+
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, TypeVar
+
+    _O = TypeVar("_O", bound="type[Op]")
 
 __all__ = [
     "REGISTRY",
@@ -337,8 +342,6 @@ def _load(name: str | None) -> None:
             importlib.import_module(f"{__package__}.{module}")
     _everything_loaded = True
 
-
-_O = TypeVar("_O", bound=type[Op])
 
 
 def register(cls: _O) -> _O:

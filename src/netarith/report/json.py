@@ -16,11 +16,14 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from json.encoder import encode_basestring_ascii as _str
-from typing import Any
 
 from .._values import replace
 from ..analyze import Counts, LayerResult, Report
 from ..receptive import to_json
+
+TYPE_CHECKING = False  # typing's constant, without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["render"]
 
