@@ -271,9 +271,9 @@ def _fvcore_einsum(layer: _Layer) -> dict[str, Fraction]:
 
 _HOOKED_ACT = {"ReLU", "PReLU", "ELU", "LeakyReLU", "ReLU6", "GELU"}
 _PATCHED_INSIDE = {"ReLU", "PReLU", "ELU", "GELU"}  # their forward calls a patched F.* function
-_POOL_CLASSES = re.compile(r"(Adaptive)?(Max|Avg)Pool[123]d")
+_POOL_CLASSES = r"(Adaptive)?(Max|Avg)Pool[123]d"  # compiled when first used (re caches it): start-up
 _PT_FUNCTIONS = {"F.relu", "F.prelu", "F.elu", "F.relu6", "F.gelu", "F.silu"}
-_PT_POOLS = re.compile(r"F\.(adaptive_)?(avg|max)_pool[123]d")
+_PT_POOLS = r"F\.(adaptive_)?(avg|max)_pool[123]d"
 _PT_PRODUCTS = {"torch.matmul", "Tensor.matmul", "torch.mm", "Tensor.mm", "torch.bmm", "Tensor.bmm"}
 _PT_ELEMENTWISE = {"torch.mul", "Tensor.mul", "torch.add", "Tensor.add"}
 
@@ -330,7 +330,7 @@ def _ptflops(layer: _Layer) -> dict[str, Fraction]:
             return {ACT: Fraction(layer.inp)}
         if name == "Softmax":
             return {SOFTMAX: Fraction(layer.inp)}
-        if _POOL_CLASSES.fullmatch(name):
+        if re.fullmatch(_POOL_CLASSES, name):
             return {POOL: Fraction(layer.inp), TWICE: Fraction(layer.inp)}
         if re.fullmatch(r"(BatchNorm|InstanceNorm)[123]d|GroupNorm", name):
             return {NORM: Fraction(layer.inp * (2 if layer.arg("affine") else 1))}
@@ -343,7 +343,7 @@ def _ptflops(layer: _Layer) -> dict[str, Fraction]:
         return {}
     if name in _PT_FUNCTIONS:
         return {ACT: Fraction(layer.inp)}
-    if _PT_POOLS.fullmatch(name):
+    if re.fullmatch(_PT_POOLS, name):
         return {POOL: Fraction(layer.inp)}
     if name == "F.softmax":
         return {SOFTMAX: Fraction(layer.inp)}
@@ -365,7 +365,7 @@ def _ptflops_aten(layer: _Layer) -> dict[str, Fraction]:
     return {}
 
 
-_THOP_NORMS = re.compile(r"(BatchNorm|InstanceNorm)[123]d|LayerNorm|SyncBatchNorm")
+_THOP_NORMS = r"(BatchNorm|InstanceNorm)[123]d|LayerNorm|SyncBatchNorm"
 _THOP_UPSAMPLE = {"nearest": 1, "linear": 5, "bilinear": 11, "bicubic": 259}
 
 
@@ -380,7 +380,7 @@ def _thop(layer: _Layer) -> dict[str, Fraction]:
         kernel = math.prod(layer.arg("kernel")) if len(layer.arg("kernel")) == x.rank else \
             layer.arg("kernel")[0] ** x.rank
         return {CONVT: Fraction(layer.out * (x.channels // layer.arg("groups")) * kernel - r.macs)}
-    if _THOP_NORMS.fullmatch(name):
+    if re.fullmatch(_THOP_NORMS, name):
         return {NORM: Fraction(2 * layer.inp * (2 if layer.arg("affine") else 1))}
     if name == "PReLU":
         return {ACT: Fraction(layer.inp)}

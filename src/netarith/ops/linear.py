@@ -247,7 +247,7 @@ class Attention(Op):
         )
 
 
-_EQUATION = re.compile(r"([a-zA-Z]+)(,[a-zA-Z]+)?->([a-zA-Z]*)")
+_EQUATION = r"([a-zA-Z]+)(,[a-zA-Z]+)?->([a-zA-Z]*)"  # compiled when first used (re caches it): start-up
 
 
 @register
@@ -264,7 +264,7 @@ class Einsum(Op):
     equation: str = arg("str", aliases=("eq",), help="e.g. hid,hjd->hij (letters only, explicit ->)")
 
     def check(self) -> None:
-        match = _EQUATION.fullmatch(self.equation)
+        match = re.fullmatch(_EQUATION, self.equation)
         if match is None:
             raise SpecError(
                 f"einsum: 'equation' must be like 'hid,hjd->hij' (letters, one or two operands, "
