@@ -92,6 +92,25 @@ def _processes(commands: dict[str, list[str]], repeats: int,
     return results
 
 
+def _chains(rounds: int, repeats: int, src: Path = ROOT / "src") -> dict[str, dict[str, Any]]:
+    """Each chain of CHAIN in ``rounds`` processes of ``repeats`` runs, the sizes taking turns,
+    their runs pooled: the 100k / 10k ratio compares processes run minutes apart, and a spell of
+    the machine's noise would otherwise fall on one size only."""
+    pooled: dict[str, dict[str, Any]] = {}
+    for _ in range(rounds):
+        for n in CHAIN:
+            result = task("chain", str(n), str(repeats), src=src)
+            into = pooled.setdefault(str(n), {})
+            for key, value in result.items():
+                if isinstance(value, list):
+                    into.setdefault(key, []).extend(value)
+                elif key in ("peak_kb", "wall"):
+                    into[key] = max(into.get(key, 0), value)
+                else:
+                    into[key] = value
+    return pooled
+
+
 def _log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
@@ -147,13 +166,13 @@ def measure(group: str, models: Sequence[str], quick: bool, workdir: Path, torch
             out["models"][m] = side
         return out
     if group == "chain":
-        return {str(n): task("chain", str(n), "3" if few or n >= 100_000 else "5") for n in CHAIN}
+        return _chains(1 if few else 3, 3)
     if group == "before":
         # The same chain on an earlier tree (--before-src): what the work on speed changed.
         if before_src is None:
             return None
         return {"src": str(before_src), "commit": machine.commit(before_src),
-                "chain": {str(n): task("chain", str(n), "3", src=before_src) for n in CHAIN}}
+                "chain": _chains(1 if few else 2, 3, before_src)}
     if group == "audit":
         return {"api": task("audit", "3" if few else "5"),
                 "cli": _processes({"netarith audit alexnet-paper": [*_cli(), "audit", "alexnet-paper"]},

@@ -80,11 +80,15 @@ def chain_text(layers: int) -> str:
 
 def chain(layers: str, repeats: str) -> dict[str, Any]:
     """Parse, analyse and write the JSON report of a chain, each step timed; the CPU time of
-    the three together too (the machine is shared: wall time counts the other users' turns)."""
+    the three together too (the machine is shared: wall time counts the other users' turns).
+    A short chain goes through the three steps first, untimed: what a process does once (the
+    layer kinds' modules imported, the value classes' ``__init__`` compiled) is the start-up's
+    cost, measured with the CLI's, not a cost per layer."""
     from netarith.analyze import analyze_graph
     from netarith.notation import parse
     from netarith.report.json import render
 
+    render(analyze_graph(parse(chain_text(10))))
     n = int(layers)
     text = chain_text(n)
     steps: dict[str, list[float]] = {"parse": [], "analyse": [], "json": [], "times": [], "cpu": []}
