@@ -354,9 +354,11 @@ def _chain(data: dict[str, Any], svg: Path | None) -> list[str]:
         "## Scaling: a chain of layers, end to end",
         "",
         "A network of N layers (conv 16 k3 p1, bn, relu, repeated after a 16x32x32 input) as text: "
-        "parsed, analysed, and written as the JSON report, in one process. Microseconds per layer, "
-        "median of the runs (min to max of the total); the CPU time the process got for the three "
-        "steps is shown too, as the wall time also counts the turns of the machine's other users:",
+        "parsed, analysed, and written as the JSON report. Each size runs in several processes, the "
+        "sizes taking turns, after an untimed short chain (what a process does once belongs to the "
+        "start-up). Microseconds per layer, median of the runs (min to max of the total); the CPU "
+        "time the process got for the three steps is shown too, as the wall time also counts the "
+        "turns of the machine's other users:",
         "",
     ]
     before = (data.get("before") or {}).get("chain", {})
