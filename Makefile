@@ -73,9 +73,6 @@ fuzz: $(VENV)/.fuzz
 load: $(VENV)/.fuzz
 	$(BIN)/python fuzz/load.py --out docs/load-test.md
 
-clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .fuzz
-
 # The optional torchvision tier: every torchvision classification model against its
 # metadata and a real forward pass, and the counting tools on some of them. torchvision
 # needs torch 2.14.1 (both on this machine's disk, about 5.5 GB), so it has its own venv.
@@ -120,5 +117,6 @@ bench: $(BENCH_VENV)/.bench
 profile: $(BENCH_VENV)/.bench
 	$(BENCH_BIN)/python bench/hotspots.py
 
+# The venvs made here (not a TV_VENV given from elsewhere), the tools' caches, the fuzzers' corpora.
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .fuzz
