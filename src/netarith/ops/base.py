@@ -343,7 +343,6 @@ def _load(name: str | None) -> None:
     _everything_loaded = True
 
 
-
 def register(cls: _O) -> _O:
     """Class decorator: make a layer kind known to the notation and the analysis."""
     for name in (cls.kind, *cls.aliases):
