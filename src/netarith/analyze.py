@@ -334,7 +334,7 @@ def analyze_graph(
     # its Counts, how many layers have them]. The totals add each Counts times its layers.
     computed: dict[tuple[object, ...], list[Any]] = {}
     by_id: dict[tuple[int, ...], list[Any]] = {}
-    own: list[Counts] = []  # the counts of a layer computed on its own (traced, or in eval mode)
+    own: list[Counts] = []  # counts made for one layer: traced, or a training-only layer's in eval mode
     not_counted: list[str] = []  # the layers with a quantity that could not be counted
     first_at = position[inputs[0].name]  # the notes of the graph are the first input's warnings
     limited = time_limited()
