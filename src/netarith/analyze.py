@@ -414,8 +414,7 @@ def analyze_graph(
         elif isinstance(op, Input):
             rf = input_rf(shape.rank, layer_trace)
         else:
-            if ins is None:
-                ins = [shapes[source]]
+            assert ins is not None  # made above for a layer with several inputs, or a traced one
             in_fields = [fields[source]] if len(names) == 1 else [fields[j] for j in sources]
             rf, note = apply(rule, in_fields, [s.dims for s in ins], shape.dims, layer_trace)
         fields[i] = rf
